@@ -1,0 +1,15 @@
+-- Patients, pseudonymous: no name, phone, e-mail, date of birth or postcode ever lands
+-- in the warehouse (those stay in the event store's encrypted personal part).
+create table if not exists dim_patient (
+    tenant_id string not null,
+    patient_id string not null,
+    home_branch_id string not null,
+    sex string not null,
+    registration_channel string not null,
+    registered_at timestamp not null,
+    updated_at timestamp not null,
+    last_event_id string not null,
+    primary key (tenant_id, patient_id) not enforced
+)
+partition by date(registered_at)
+cluster by tenant_id, home_branch_id

@@ -1,0 +1,29 @@
+"""Cloud Functions entry points (functions-framework). Each is a few lines over the
+application layer in the ``mymedic`` package."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import functions_framework
+from flask import Request, Response
+
+from mymedic import entrypoints
+
+
+@functions_framework.http
+def commands(request: Request) -> Response:
+    """Booking commands: POST /commands/<name>, GET /openapi.json."""
+    return entrypoints.commands(request)
+
+
+@functions_framework.cloud_event
+def project_calendar(cloud_event: Any) -> None:
+    """Pub/Sub push subscription → clinic calendar read model."""
+    entrypoints.project("calendar", cloud_event)
+
+
+@functions_framework.cloud_event
+def project_warehouse(cloud_event: Any) -> None:
+    """Pub/Sub push subscription → warehouse facts and dimensions."""
+    entrypoints.project("warehouse_facts", cloud_event)

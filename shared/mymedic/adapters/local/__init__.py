@@ -1,0 +1,1 @@
+"""The embedded default: SQLite event store and documents, in-process bus, DuckDB."""

@@ -1,0 +1,192 @@
+"""The warehouse on DuckDB, running the BigQuery SQL of bigquery/ through sqlglot."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from mymedic.adapters.sql_catalog import TableDef, merge_sql, sql_files, table_defs, to_duckdb
+from mymedic.ports import Row
+
+_CHECKPOINTS = "projection_checkpoints"
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "DATE": pa.date32(),
+    "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
+}
+
+
+class DuckDbUnitOfWork:
+    """Rows read once, changed in memory, written back by one MERGE per table at commit."""
+
+    def __init__(
+        self, conn: duckdb.DuckDBPyConnection, tables: dict[str, TableDef], schemas: dict[str, pa.Schema]
+    ) -> None:
+        self._conn = conn
+        self._tables = tables
+        self._schemas = schemas
+        self._rows: dict[str, dict[tuple[Any, ...], Row | None]] = {t: {} for t in tables}
+        self._dirty: dict[str, set[tuple[Any, ...]]] = {t: set() for t in tables}
+
+    def _key(self, table: str, row: Row) -> tuple[Any, ...]:
+        return tuple(row[k] for k in self._tables[table].key)
+
+    def get_row(self, table: str, key: tuple[Any, ...]) -> Row | None:
+        cached = self._rows[table]
+        if key not in cached:
+            self.prefetch(table, [key])
+        return cached[key]
+
+    def put_row(self, table: str, row: Row) -> None:
+        key = self._key(table, row)
+        self._rows[table][key] = row
+        self._dirty[table].add(key)
+
+    def prefetch(self, table: str, keys: Iterable[tuple[Any, ...]]) -> None:
+        cached = self._rows[table]
+        wanted = list({k for k in keys if k not in cached})
+        if not wanted:
+            return
+        key_columns = self._tables[table].key
+        probe = pa.Table.from_arrays(
+            [pa.array([k[i] for k in wanted], pa.string()) for i in range(len(key_columns))],
+            names=list(key_columns),
+        )
+        self._conn.register("_probe", probe)
+        try:
+            join = " and ".join(f"t.{c} = p.{c}" for c in key_columns)
+            result = self._conn.execute(f"select t.* from {table} t join _probe p on {join}")
+            names = [d[0] for d in result.description or ()]
+            for values in result.fetchall():
+                row = dict(zip(names, values, strict=True))
+                cached[self._key(table, row)] = row
+        finally:
+            self._conn.unregister("_probe")
+        for key in wanted:
+            cached.setdefault(key, None)
+
+    def checkpoint(self, projection: str, tenant_id: str, stream_id: str) -> int:
+        row = self.get_row(_CHECKPOINTS, (projection, tenant_id, stream_id))
+        return int(row["version"]) if row else 0
+
+    def set_checkpoint(self, projection: str, tenant_id: str, stream_id: str, version: int) -> None:
+        self.put_row(
+            _CHECKPOINTS,
+            {"projection": projection, "tenant_id": tenant_id, "stream_id": stream_id, "version": version},
+        )
+
+    def prefetch_checkpoints(self, projection: str, streams: Iterable[tuple[str, str]]) -> None:
+        self.prefetch(_CHECKPOINTS, [(projection, t, s) for t, s in streams])
+
+    def flush(self) -> None:
+        for table, keys in self._dirty.items():
+            if not keys:
+                continue
+            rows = [self._rows[table][k] for k in keys]
+            staged = pa.Table.from_pylist(rows, schema=self._schemas[table])
+            self._conn.register("_stage", staged)
+            try:
+                self._conn.execute(_duckdb_merge(self._tables[table]))
+            finally:
+                self._conn.unregister("_stage")
+            keys.clear()
+
+
+_MERGES: dict[str, str] = {}
+
+
+def _duckdb_merge(table: TableDef) -> str:
+    if table.name not in _MERGES:
+        _MERGES[table.name] = to_duckdb(merge_sql(table, "_stage"))
+    return _MERGES[table.name]
+
+
+class DuckDbWarehouse:
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = duckdb.connect(str(path))
+        self._conn.execute("set TimeZone = 'UTC'")
+        self._lock = threading.RLock()
+        self._tables = table_defs()
+        self._schemas: dict[str, pa.Schema] = {}
+
+    def ensure_schema(self) -> None:
+        with self._lock:
+            for file in sql_files():
+                self._conn.execute(to_duckdb(file.sql))
+            for name in self._tables:
+                columns = self._conn.execute(
+                    "select column_name, data_type from information_schema.columns"
+                    " where table_name = ? order by ordinal_position",
+                    [name],
+                ).fetchall()
+                self._schemas[name] = pa.schema([(c, _ARROW_TYPES[t]) for c, t in columns])
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[DuckDbUnitOfWork]:
+        with self._lock:
+            if not self._schemas:
+                self.ensure_schema()
+            self._conn.begin()
+            try:
+                uow = DuckDbUnitOfWork(self._conn, self._tables, self._schemas)
+                yield uow
+                uow.flush()
+            except BaseException:
+                self._conn.rollback()
+                raise
+            self._conn.commit()
+
+    def query(self, sql_name: str, params: dict[str, Any] | None = None) -> list[Row]:
+        views = {f.name for f in sql_files() if f.layer in ("marts", "reports")} | set(self._tables)
+        if sql_name not in views:
+            raise KeyError(f"no warehouse view or table named {sql_name}")
+        with self._lock:
+            columns = [
+                r[0]
+                for r in self._conn.execute(
+                    "select column_name from information_schema.columns where table_name = ?"
+                    " order by ordinal_position",
+                    [sql_name],
+                ).fetchall()
+            ]
+            filters = params or {}
+            unknown = set(filters) - set(columns)
+            if unknown:
+                raise KeyError(f"{sql_name} has no column {sorted(unknown)}")
+            where = " and ".join(f"{name} = ?" for name in filters) or "true"
+            order = ", ".join(columns)
+            result = self._conn.execute(
+                f"select * from {sql_name} where {where} order by {order}",  # noqa: S608
+                list(filters.values()),
+            )
+            return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+
+    def reset_projection(self, projection: str, tables: Iterable[str]) -> None:
+        with self._lock:
+            self._conn.begin()
+            try:
+                self._conn.execute(f"delete from {_CHECKPOINTS} where projection = ?", [projection])
+                for table in tables:
+                    if table not in self._tables:
+                        raise KeyError(table)
+                    self._conn.execute(f"delete from {table}")  # noqa: S608
+            except BaseException:
+                self._conn.rollback()
+                raise
+            self._conn.commit()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,95 @@
+"""The warehouse SQL in bigquery/: table DDL, marts and report views, in BigQuery SQL.
+
+Both warehouse adapters read their SQL from here: BigQuery runs it as written, DuckDB
+through sqlglot. MERGE statements are generated from each table's declared
+``primary key (...) not enforced``, so keys are stated once, in the DDL.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+
+LAYERS = ("tables", "marts", "reports")
+
+# sqlglot logs a warning for every BigQuery-only table property (partitioning,
+# clustering) it drops on the way to DuckDB; dropping them is intended.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    layer: str
+    name: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class TableDef:
+    name: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+
+
+def sql_root() -> Path:
+    """bigquery/ of the checkout, or the copy packaged as mymedic/sql in a wheel or bundle."""
+    packaged = resources.files("mymedic") / "sql"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[3] / "bigquery"
+
+
+@cache
+def sql_files(root: Path | None = None) -> tuple[SqlFile, ...]:
+    base = root or sql_root()
+    found: list[SqlFile] = []
+    for layer in LAYERS:
+        for path in sorted((base / layer).glob("*.sql")):
+            found.append(SqlFile(layer, path.stem, path.read_text(encoding="utf-8")))
+    if not found:
+        raise FileNotFoundError(f"no warehouse SQL under {base}")
+    return tuple(found)
+
+
+@cache
+def table_defs(root: Path | None = None) -> dict[str, TableDef]:
+    defs: dict[str, TableDef] = {}
+    for file in sql_files(root):
+        if file.layer != "tables":
+            continue
+        create = sqlglot.parse_one(file.sql, read="bigquery")
+        schema = create.this
+        columns = tuple(c.name for c in schema.expressions if isinstance(c, exp.ColumnDef))
+        keys = [pk for pk in schema.expressions if isinstance(pk, exp.PrimaryKey)]
+        if len(keys) != 1:
+            raise ValueError(f"{file.name}: declare exactly one primary key ... not enforced")
+        key = tuple(ident.name for ident in keys[0].expressions)
+        defs[file.name] = TableDef(file.name, columns, key)
+    return defs
+
+
+def merge_sql(table: TableDef, source: str) -> str:
+    """An upsert of ``source`` rows into ``table`` by its key, in BigQuery SQL."""
+    on = " and ".join(f"target.{k} = source.{k}" for k in table.key)
+    updates = ", ".join(f"{c} = source.{c}" for c in table.columns if c not in table.key)
+    names = ", ".join(table.columns)
+    values = ", ".join(f"source.{c}" for c in table.columns)
+    return (
+        f"merge {table.name} as target using {source} as source on {on} "
+        f"when matched then update set {updates} "
+        f"when not matched then insert ({names}) values ({values})"
+    )
+
+
+def to_duckdb(sql: str) -> str:
+    """Transpile BigQuery SQL to DuckDB, dropping primary keys DuckDB would enforce."""
+    tree = sqlglot.parse_one(sql, read="bigquery")
+    for key in list(tree.find_all(exp.PrimaryKey)):
+        key.pop()
+    return tree.sql(dialect="duckdb")

@@ -1,0 +1,1 @@
+"""Use cases: command handling, projections, the outbox relay and replay."""

@@ -1,0 +1,184 @@
+"""The booking-command HTTP contract, independent of the web framework serving it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+import orjson
+from pydantic import ValidationError
+
+from mymedic.app.commands import CommandService
+from mymedic.domain.commands import COMMANDS
+from mymedic.domain.envelope import Metadata
+from mymedic.domain.errors import DomainError, StreamAlreadyExists, StreamNotFound
+from mymedic.ports import ConcurrencyConflict, EventIdReused
+
+MAX_BODY_BYTES = 256 * 1024
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    body: dict[str, Any]
+
+
+def _error(status: int, error: str, message: str, **extra: Any) -> HttpResponse:
+    return HttpResponse(status, {"error": error, "message": message, **extra})
+
+
+def command_name_from_path(path: str) -> str:
+    """``/commands/book_appointment`` (local server) or ``/book_appointment`` (the
+    function's own URL) both name the command ``book_appointment``."""
+    parts = [p for p in path.split("/") if p]
+    if parts and parts[0] == "commands":
+        parts = parts[1:]
+    return parts[0] if len(parts) == 1 else ""
+
+
+def handle_command_request(
+    service: CommandService,
+    method: str,
+    path: str,
+    body: bytes,
+    headers: Mapping[str, str],
+) -> HttpResponse:
+    if method != "POST":
+        return _error(405, "method_not_allowed", "commands are sent with POST")
+    name = command_name_from_path(path)
+    model = COMMANDS.get(name)
+    if model is None:
+        return _error(
+            404, "unknown_command", f"no command named {name!r}", known=sorted(COMMANDS)
+        )
+    if len(body) > MAX_BODY_BYTES:
+        return _error(413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes")
+    try:
+        raw = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        return _error(400, "invalid_json", f"the body is not JSON: {exc}")
+    if not isinstance(raw, dict):
+        return _error(400, "invalid_json", "the body must be a JSON object")
+    try:
+        command = model.model_validate(raw)
+    except ValidationError as exc:
+        return _error(422, "validation_failed", f"{name} is invalid", fields=_field_errors(exc))
+    correlation_id = headers.get("X-Correlation-Id") or str(uuid4())
+    if not _CORRELATION_ID.match(correlation_id):
+        return _error(400, "invalid_header", "X-Correlation-Id must be 8-100 plain characters")
+    metadata = Metadata(
+        tenant_id=command.tenant_id,
+        actor="anonymous",
+        source=f"command:{name}",
+        correlation_id=correlation_id,
+    )
+    try:
+        result = service.handle(command, metadata)
+    except ConcurrencyConflict as exc:
+        return _error(
+            409, "version_conflict", str(exc), expected_version=exc.expected, actual_version=exc.actual
+        )
+    except StreamAlreadyExists as exc:
+        return _error(409, "already_exists", exc.message, field=exc.field)
+    except StreamNotFound as exc:
+        return _error(404, "not_found", exc.message, field=exc.field)
+    except DomainError as exc:
+        return _error(422, "rule_violated", exc.message, field=exc.field)
+    except EventIdReused as exc:
+        return _error(409, "event_id_reused", str(exc))
+    return HttpResponse(
+        201,
+        {
+            "stream_id": result.stream_id,
+            "stream_version": result.stream_version,
+            "event_ids": list(result.event_ids),
+            "correlation_id": result.correlation_id,
+        },
+    )
+
+
+def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    return [
+        {
+            "field": ".".join(str(part) for part in err["loc"]) or "(body)",
+            "message": err["msg"],
+            "type": err["type"],
+        }
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def openapi_document() -> dict[str, Any]:
+    """OpenAPI 3.1, generated from the same pydantic models that validate requests."""
+    schemas: dict[str, Any] = {}
+    paths: dict[str, Any] = {}
+    error_ref = {"$ref": "#/components/schemas/Error"}
+    for name, model in sorted(COMMANDS.items()):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+        paths[f"/commands/{name}"] = {
+            "post": {
+                "operationId": name,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/{model.__name__}"}
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "Accepted: the events were appended",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/CommandAccepted"}
+                            }
+                        },
+                    },
+                    **{
+                        code: {
+                            "description": text,
+                            "content": {"application/json": {"schema": error_ref}},
+                        }
+                        for code, text in (
+                            ("400", "Malformed JSON or header"),
+                            ("404", "Unknown command or aggregate"),
+                            ("409", "Version conflict or already exists"),
+                            ("422", "Invalid field or broken business rule"),
+                        )
+                    },
+                },
+            }
+        }
+    schemas["CommandAccepted"] = {
+        "type": "object",
+        "required": ["stream_id", "stream_version", "event_ids", "correlation_id"],
+        "properties": {
+            "stream_id": {"type": "string"},
+            "stream_version": {"type": "integer"},
+            "event_ids": {"type": "array", "items": {"type": "string"}},
+            "correlation_id": {"type": "string"},
+        },
+    }
+    schemas["Error"] = {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string"},
+            "message": {"type": "string"},
+            "field": {"type": ["string", "null"]},
+            "fields": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "MyMedic", "version": "0.1.0"},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }

@@ -1,0 +1,115 @@
+"""Warehouse facts and dimensions from events: fct_appointment and dim_patient."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mymedic.domain import events as e
+from mymedic.domain.envelope import EventEnvelope
+from mymedic.ports import Row, WarehouseUnitOfWork
+
+APPOINTMENTS = "fct_appointment"
+PATIENTS = "dim_patient"
+
+
+class WarehouseFactsProjection:
+    name = "warehouse_facts"
+    categories = frozenset({"appointment", "patient"})
+    tables = (APPOINTMENTS, PATIENTS)
+
+    def prefetch(self, uow: WarehouseUnitOfWork, events: Sequence[EventEnvelope]) -> None:
+        appointments = [
+            (ev.tenant_id, ev.payload["appointment_id"])
+            for ev in events
+            if ev.category == "appointment"
+        ]
+        uow.prefetch(APPOINTMENTS, appointments)
+
+    def apply(self, uow: WarehouseUnitOfWork, event: EventEnvelope) -> None:
+        data = event.data()
+        audit = {"updated_at": event.occurred_at, "last_event_id": event.event_id}
+        match data:
+            case e.PatientRegistered():
+                uow.put_row(
+                    PATIENTS,
+                    {
+                        "tenant_id": event.tenant_id,
+                        "patient_id": data.patient_id,
+                        "home_branch_id": data.home_branch_id,
+                        "sex": data.sex,
+                        "registration_channel": data.channel.value,
+                        "registered_at": event.occurred_at,
+                        **audit,
+                    },
+                )
+            case e.AppointmentBooked():
+                uow.put_row(
+                    APPOINTMENTS,
+                    {
+                        "tenant_id": event.tenant_id,
+                        "branch_id": event.branch_id,
+                        "appointment_id": data.appointment_id,
+                        "patient_id": data.patient_id,
+                        "clinician_id": data.clinician_id,
+                        "room_id": data.room_id,
+                        "modality": data.modality,
+                        "procedure_code": data.procedure_code,
+                        "channel": data.channel.value,
+                        "referral_id": data.referral_id,
+                        "gclid": data.gclid,
+                        "status": "booked",
+                        "booked_at": event.occurred_at,
+                        "start_at": data.start_at,
+                        "start_date": data.start_at.date(),
+                        "duration_minutes": data.duration_minutes,
+                        "price_minor": data.price_minor,
+                        "currency": data.currency,
+                        "reschedule_count": 0,
+                        "cancel_reason": None,
+                        "cancelled_at": None,
+                        "completed_at": None,
+                        "no_show_at": None,
+                        **audit,
+                    },
+                )
+            case e.AppointmentRescheduled():
+                row = self._appointment(uow, event.tenant_id, data.appointment_id)
+                self._update(
+                    uow,
+                    row,
+                    start_at=data.start_at,
+                    start_date=data.start_at.date(),
+                    duration_minutes=data.duration_minutes,
+                    clinician_id=data.clinician_id,
+                    room_id=data.room_id,
+                    reschedule_count=row["reschedule_count"] + 1,
+                    **audit,
+                )
+            case e.AppointmentCancelled():
+                row = self._appointment(uow, event.tenant_id, data.appointment_id)
+                self._update(
+                    uow,
+                    row,
+                    status="cancelled",
+                    cancel_reason=data.reason,
+                    cancelled_at=event.occurred_at,
+                    **audit,
+                )
+            case e.AppointmentCompleted():
+                row = self._appointment(uow, event.tenant_id, data.appointment_id)
+                self._update(uow, row, status="completed", completed_at=event.occurred_at, **audit)
+            case e.AppointmentNoShow():
+                row = self._appointment(uow, event.tenant_id, data.appointment_id)
+                self._update(uow, row, status="no_show", no_show_at=event.occurred_at, **audit)
+
+    @staticmethod
+    def _appointment(uow: WarehouseUnitOfWork, tenant_id: str, appointment_id: str) -> Row:
+        row = uow.get_row(APPOINTMENTS, (tenant_id, appointment_id))
+        if row is None:
+            raise LookupError(f"fct_appointment has no {appointment_id} of {tenant_id}")
+        return row
+
+    @staticmethod
+    def _update(uow: WarehouseUnitOfWork, row: Row, **changes: Any) -> None:
+        uow.put_row(APPOINTMENTS, {**row, **changes})

@@ -1,0 +1,82 @@
+"""The one place that chooses adapters, from settings, and wires the platform."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mymedic.app.calendar import CalendarProjection
+from mymedic.app.commands import CommandService, utc_now
+from mymedic.app.facts import WarehouseFactsProjection
+from mymedic.app.outbox import OutboxRelay
+from mymedic.app.projections import ProjectionRunner
+from mymedic.app.replay import ReplayReport, replay
+from mymedic.ports import DocumentStore, EventBus, EventStore, Warehouse
+from mymedic.settings import Settings
+
+
+class BackendUnavailable(RuntimeError):
+    pass
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    store: EventStore
+    bus: EventBus
+    documents: DocumentStore
+    warehouse: Warehouse
+    relay: OutboxRelay
+    commands: CommandService
+    runners: dict[str, ProjectionRunner[Any]] = field(default_factory=dict)
+
+    def rebuild_projections(
+        self, progress: Callable[[int], None] | None = None, batch_size: int = 2000
+    ) -> ReplayReport:
+        """Drop every read model and fact, then replay the whole store into them."""
+        calendar = CalendarProjection()
+        facts = WarehouseFactsProjection()
+        self.documents.reset_projection(calendar.name, calendar.collections)
+        self.warehouse.reset_projection(facts.name, facts.tables)
+        return replay(self.store, list(self.runners.values()), batch_size=batch_size, progress=progress)
+
+    def close(self) -> None:
+        self.store.close()
+        self.documents.close()
+        self.warehouse.close()
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    dispatch_after_commit: bool = True,
+) -> Platform:
+    settings = settings or Settings()
+    if settings.backend != "local":
+        raise BackendUnavailable(
+            f"backend {settings.backend!r} is not available in this build; use MYMEDIC_BACKEND=local"
+        )
+    from mymedic.adapters.local.bus import InProcessBus
+    from mymedic.adapters.local.documents import SqliteDocumentStore
+    from mymedic.adapters.local.event_store import SqliteEventStore
+    from mymedic.adapters.local.warehouse import DuckDbWarehouse
+
+    store = SqliteEventStore(settings.event_store_path, settings.sqlite_synchronous)
+    documents = SqliteDocumentStore(settings.read_model_path, settings.sqlite_synchronous)
+    warehouse = DuckDbWarehouse(settings.warehouse_path)
+    warehouse.ensure_schema()
+    bus = InProcessBus()
+    runners: dict[str, ProjectionRunner[Any]] = {
+        "calendar": ProjectionRunner(CalendarProjection(), documents, store),
+        "warehouse_facts": ProjectionRunner(WarehouseFactsProjection(), warehouse, store),
+    }
+    for name, runner in runners.items():
+        bus.subscribe(name, runner)
+    relay = OutboxRelay(store, bus, settings.max_delivery_attempts)
+    commands = CommandService(
+        store, clock=clock, after_commit=relay.drain if dispatch_after_commit else None
+    )
+    return Platform(settings, store, bus, documents, warehouse, relay, commands, runners)

@@ -1,0 +1,1 @@
+"""The clinic domain: events, commands and aggregates. Pure: no I/O, no clock, no settings."""

@@ -1,0 +1,174 @@
+"""The interfaces the local and gcp adapters meet on. No adapter is imported here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mymedic.domain.envelope import EventEnvelope
+
+Document = dict[str, Any]
+Row = dict[str, Any]
+
+
+class ConcurrencyConflict(Exception):
+    """The stream is not at the version the writer expected (HTTP 409)."""
+
+    def __init__(self, tenant_id: str, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(
+            f"stream {stream_id} of tenant {tenant_id} is at version {actual}, "
+            f"expected {expected}"
+        )
+        self.tenant_id = tenant_id
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class EventIdReused(Exception):
+    """An event id already stored names a different event: a client bug, never a retry."""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    global_position: int
+    envelope: EventEnvelope
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    stream_id: str
+    stream_version: int
+    event_ids: tuple[str, ...]
+    # True when every event was already stored (an idempotent retry): nothing was written.
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    global_position: int
+    event_id: str
+    attempts: int
+    reason: str
+
+
+class EventStore(Protocol):
+    def append(
+        self,
+        tenant_id: str,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[EventEnvelope],
+    ) -> AppendResult:
+        """Append atomically, with the events' outbox entries, if the stream is at
+        ``expected_version``; an append whose event ids are all stored is a no-op."""
+        ...
+
+    def stream_version(self, tenant_id: str, stream_id: str) -> int: ...
+
+    def read_stream(
+        self,
+        tenant_id: str,
+        stream_id: str,
+        after_version: int = 0,
+        up_to_version: int | None = None,
+    ) -> list[EventEnvelope]: ...
+
+    def read_all(self, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]: ...
+
+    def pending_outbox(self, after_position: int = 0, limit: int = 500) -> list[StoredEvent]: ...
+
+    def mark_published(self, positions: Sequence[int]) -> None: ...
+
+    def record_delivery_failure(self, position: int, reason: str, max_attempts: int) -> bool:
+        """Count a failed delivery; past ``max_attempts`` move it to the dead letters.
+        Returns True when it was dead-lettered."""
+        ...
+
+    def dead_letters(self) -> list[DeadLetter]: ...
+
+    def requeue_dead_letters(self, positions: Sequence[int] | None = None) -> int:
+        """Put dead letters back in the outbox (all, or those named); returns how many."""
+        ...
+
+    def close(self) -> None: ...
+
+
+Subscriber = Callable[[EventEnvelope], None]
+
+
+class EventBus(Protocol):
+    def subscribe(self, name: str, handler: Subscriber) -> None: ...
+
+    def publish(self, event: EventEnvelope) -> None:
+        """Deliver or hand over one event; raise if it was not (the outbox keeps it)."""
+        ...
+
+
+class CheckpointedUnitOfWork(Protocol):
+    """One atomic write to a projection target: its changes and its checkpoints commit
+    together, so a redelivered or replayed event is recognised and changes nothing."""
+
+    def checkpoint(self, projection: str, tenant_id: str, stream_id: str) -> int: ...
+
+    def set_checkpoint(
+        self, projection: str, tenant_id: str, stream_id: str, version: int
+    ) -> None: ...
+
+    def prefetch_checkpoints(
+        self, projection: str, streams: Iterable[tuple[str, str]]
+    ) -> None:
+        """Load the checkpoints of these (tenant, stream) pairs in one round trip."""
+        ...
+
+
+class DocumentUnitOfWork(CheckpointedUnitOfWork, Protocol):
+    def get(self, collection: str, tenant_id: str, doc_id: str) -> Document | None: ...
+
+    def put(self, collection: str, tenant_id: str, doc_id: str, doc: Document) -> None: ...
+
+    def delete(self, collection: str, tenant_id: str, doc_id: str) -> None: ...
+
+
+class DocumentStore(Protocol):
+    def unit_of_work(self) -> AbstractContextManager[DocumentUnitOfWork]: ...
+
+    def get(self, collection: str, tenant_id: str, doc_id: str) -> Document | None: ...
+
+    def query(
+        self, collection: str, tenant_id: str, where: dict[str, Any] | None = None
+    ) -> list[Document]:
+        """Documents of one tenant whose top-level fields equal ``where``'s values."""
+        ...
+
+    def reset_projection(self, projection: str, collections: Iterable[str]) -> None:
+        """Drop a projection's documents and checkpoints, for a rebuild."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class WarehouseUnitOfWork(CheckpointedUnitOfWork, Protocol):
+    def get_row(self, table: str, key: tuple[Any, ...]) -> Row | None: ...
+
+    def put_row(self, table: str, row: Row) -> None: ...
+
+    def prefetch(self, table: str, keys: Iterable[tuple[Any, ...]]) -> None:
+        """Load these rows (and nothing else) in one round trip before a batch."""
+        ...
+
+
+class Warehouse(Protocol):
+    def ensure_schema(self) -> None: ...
+
+    def unit_of_work(self) -> AbstractContextManager[WarehouseUnitOfWork]: ...
+
+    def query(self, sql_name: str, params: dict[str, Any] | None = None) -> list[Row]:
+        """Run a named report view, filtered by the given columns."""
+        ...
+
+    def reset_projection(self, projection: str, tables: Iterable[str]) -> None: ...
+
+    def close(self) -> None: ...

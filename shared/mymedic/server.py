@@ -1,0 +1,38 @@
+"""``mymedic serve``: every HTTP function behind one local port, each under its prefix."""
+
+from __future__ import annotations
+
+from flask import Flask, Request, Response, request
+
+from mymedic import entrypoints
+from mymedic.app.command_api import openapi_document
+
+
+def create_server() -> Flask:
+    app = Flask("mymedic")
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return entrypoints.json_response(200, {"status": "ok"})
+
+    @app.get("/openapi.json")
+    def openapi() -> Response:
+        return entrypoints.json_response(200, openapi_document())
+
+    @app.route("/commands", defaults={"path": ""}, methods=["GET", "POST"])
+    @app.route("/commands/<path:path>", methods=["GET", "POST"])
+    def commands(path: str) -> Response:
+        current: Request = request
+        return entrypoints.commands(current)
+
+    @app.errorhandler(404)
+    def not_found(_: Exception) -> Response:
+        return entrypoints.json_response(404, {"error": "not_found", "message": request.path})
+
+    @app.errorhandler(405)
+    def not_allowed(_: Exception) -> Response:
+        return entrypoints.json_response(
+            405, {"error": "method_not_allowed", "message": request.method}
+        )
+
+    return app

@@ -1,0 +1,50 @@
+"""Typed settings from ``MYMEDIC_*`` environment variables and an optional ``.env``.
+
+Only ``bootstrap`` and the entry points build a ``Settings``; nothing reads the
+environment at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MYMEDIC_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    backend: Literal["local", "gcp"] = "local"
+    data_dir: Path = Path("var")
+    default_tenant_id: str = "demo-clinics"
+    default_currency: str = Field(default="INR", pattern=r"^[A-Z]{3}$")
+    # SQLite durability: FULL fsyncs the WAL at every commit (nothing acknowledged is
+    # lost on power failure); NORMAL may lose the last commits on power loss.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    # Deliveries of one event that may fail before it is moved to the dead letters.
+    max_delivery_attempts: int = Field(default=5, ge=1, le=100)
+
+    gcp_project: str | None = None
+    bigquery_dataset: str = "mymedic"
+    pubsub_topic: str = "mymedic-events"
+
+    jwt_secret: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    razorpay_webhook_secret: SecretStr | None = None
+    zoho_webhook_token: SecretStr | None = None
+
+    @property
+    def event_store_path(self) -> Path:
+        return self.data_dir / "events.sqlite"
+
+    @property
+    def read_model_path(self) -> Path:
+        return self.data_dir / "read_models.sqlite"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
