@@ -30,17 +30,27 @@ class Platform:
     warehouse: Warehouse
     relay: OutboxRelay
     commands: CommandService
-    runners: dict[str, ProjectionRunner[Any]] = field(default_factory=dict)
+    # Pushed each event by the bus as soon as it is committed (cheap, per-event writes).
+    live_runners: dict[str, ProjectionRunner[Any]] = field(default_factory=dict)
+    # Follow the store in large batches (a warehouse wants few, big writes: one MERGE
+    # per table per batch), on demand and from the scheduled catch-up job.
+    batch_runners: dict[str, ProjectionRunner[Any]] = field(default_factory=dict)
 
-    def rebuild_projections(
-        self, progress: Callable[[int], None] | None = None, batch_size: int = 2000
-    ) -> ReplayReport:
+    @property
+    def runners(self) -> dict[str, ProjectionRunner[Any]]:
+        return {**self.live_runners, **self.batch_runners}
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> ReplayReport:
+        """Bring the batch projections (the warehouse) up to the end of the store."""
+        return replay(self.store, list(self.batch_runners.values()), progress=progress)
+
+    def rebuild_projections(self, progress: Callable[[int], None] | None = None) -> ReplayReport:
         """Drop every read model and fact, then replay the whole store into them."""
         calendar = CalendarProjection()
         facts = WarehouseFactsProjection()
         self.documents.reset_projection(calendar.name, calendar.collections)
         self.warehouse.reset_projection(facts.name, facts.tables)
-        return replay(self.store, list(self.runners.values()), batch_size=batch_size, progress=progress)
+        return replay(self.store, list(self.runners.values()), progress=progress)
 
     def close(self) -> None:
         self.store.close()
@@ -69,14 +79,18 @@ def bootstrap(
     warehouse = DuckDbWarehouse(settings.warehouse_path)
     warehouse.ensure_schema()
     bus = InProcessBus()
-    runners: dict[str, ProjectionRunner[Any]] = {
+    live_runners: dict[str, ProjectionRunner[Any]] = {
         "calendar": ProjectionRunner(CalendarProjection(), documents, store),
+    }
+    batch_runners: dict[str, ProjectionRunner[Any]] = {
         "warehouse_facts": ProjectionRunner(WarehouseFactsProjection(), warehouse, store),
     }
-    for name, runner in runners.items():
+    for name, runner in live_runners.items():
         bus.subscribe(name, runner)
     relay = OutboxRelay(store, bus, settings.max_delivery_attempts)
     commands = CommandService(
         store, clock=clock, after_commit=relay.drain if dispatch_after_commit else None
     )
-    return Platform(settings, store, bus, documents, warehouse, relay, commands, runners)
+    return Platform(
+        settings, store, bus, documents, warehouse, relay, commands, live_runners, batch_runners
+    )

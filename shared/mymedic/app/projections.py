@@ -28,6 +28,11 @@ class Target(Protocol[U]):
     def unit_of_work(self) -> AbstractContextManager[U]: ...
 
 
+# The checkpoint key under which a runner that follows the store records the global
+# position it has read up to (beside its per-stream checkpoints).
+ALL_STREAMS = ("*", "$all")
+
+
 class StreamGap(Exception):
     """The store does not (yet) hold the events before the one delivered: retry later."""
 
@@ -53,9 +58,18 @@ class ProjectionRunner(Generic[U]):
     def __call__(self, event: EventEnvelope) -> None:
         self.handle_batch([event])
 
-    def handle_batch(self, events: Sequence[EventEnvelope]) -> None:
+    def position(self) -> int:
+        """The global store position this runner has followed up to (0: never)."""
+        with self.target.unit_of_work() as uow:
+            return uow.checkpoint(self.projection.name, *ALL_STREAMS)
+
+    def handle_batch(
+        self, events: Sequence[EventEnvelope], *, position: int | None = None
+    ) -> None:
+        """Apply a batch in one unit of work. ``position``, when the batch was read from
+        the store in global order, is recorded in the same unit of work."""
         relevant = [e for e in events if e.category in self.projection.categories]
-        if not relevant:
+        if not relevant and position is None:
             return
         with self.target.unit_of_work() as uow:
             uow.prefetch_checkpoints(
@@ -64,6 +78,10 @@ class ProjectionRunner(Generic[U]):
             self.projection.prefetch(uow, relevant)
             for event in relevant:
                 self._apply_in_order(uow, event)
+            if position is not None:
+                followed = uow.checkpoint(self.projection.name, *ALL_STREAMS)
+                if position > followed:
+                    uow.set_checkpoint(self.projection.name, *ALL_STREAMS, position)
 
     def _apply_in_order(self, uow: U, event: EventEnvelope) -> None:
         name = self.projection.name

@@ -158,6 +158,11 @@ class SqliteEventStore:
             ).fetchall()
         return [StoredEvent(row[0], EventEnvelope.model_validate_json(row[1])) for row in rows]
 
+    def head_position(self) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT max(global_position) FROM events").fetchone()
+        return int(row[0] or 0)
+
     def pending_outbox(self, after_position: int = 0, limit: int = 500) -> list[StoredEvent]:
         with self._lock:
             rows = self._conn.execute(

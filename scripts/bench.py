@@ -1,0 +1,615 @@
+"""Benchmark our write path and projection replay beside the `eventsourcing` library.
+
+Run from the repository root: ``python scripts/bench.py [--appointments N | --quick]``.
+Prints exactly one JSON object on stdout; progress goes to stderr.
+
+Workload (identical on both sides): N appointments, each booked, rescheduled and
+completed by three separate commands, each its own transaction, on SQLite in WAL mode
+with synchronous=FULL. Ours goes through ``CommandService.handle`` (pydantic command
+validation from plain dicts included, no after-commit dispatch); the peer loads its
+aggregate from the repository, calls the method and saves. Replay feeds every stored
+event through our projections, and the peer reads its notification log, decodes each
+event and writes the same calendar documents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.metadata
+import json
+import os
+import platform
+import resource
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import bench_peer as peer
+from mymedic.adapters.local.documents import SqliteDocumentStore
+from mymedic.adapters.local.event_store import SqliteEventStore
+from mymedic.adapters.local.sqlite import connect, write_transaction
+from mymedic.adapters.local.warehouse import DuckDbWarehouse
+from mymedic.app.calendar import DAYS, INDEX, CalendarProjection
+from mymedic.app.commands import CommandService
+from mymedic.app.facts import WarehouseFactsProjection
+from mymedic.app.projections import ProjectionRunner
+from mymedic.app.replay import replay
+from mymedic.domain.commands import (
+    BookAppointment,
+    Command,
+    CompleteAppointment,
+    RescheduleAppointment,
+)
+from mymedic.domain.envelope import Metadata
+
+TENANT = "t-bench"
+BATCH = 2000
+WARMUP_APPOINTMENTS = 50
+CHUNK = 250  # commands per side between switches in the write phase
+COMMAND_MODELS: dict[str, type[Command]] = {
+    "book_appointment": BookAppointment,
+    "reschedule_appointment": RescheduleAppointment,
+    "complete_appointment": CompleteAppointment,
+}
+Workload = list[tuple[str, dict[str, Any]]]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- workload --------------------------------------------------------------------------
+
+
+def make_workload(n: int, prefix: str) -> Workload:
+    """Book all N, then reschedule all N, then complete all N: 3N plain dicts, as the
+    HTTP layer would hand them over. Spread over 4 branches and 28 days."""
+    base = datetime.fromisoformat("2026-03-02T09:00:00+05:30")
+    books: Workload = []
+    moves: Workload = []
+    completions: Workload = []
+    for i in range(n):
+        ids = {
+            "tenant_id": TENANT,
+            "branch_id": f"blr-{i % 4}",
+            "appointment_id": f"{prefix}-apt-{i:06d}",
+        }
+        start = base + timedelta(days=i % 28, minutes=15 * (i % 32))
+        books.append(
+            (
+                "book_appointment",
+                {
+                    **ids,
+                    "patient_id": f"{prefix}-pat-{i:06d}",
+                    "clinician_id": f"clin-{i % 25}",
+                    "room_id": f"room-{i % 10}",
+                    "modality": ("mri", "ct", "xray", "usg")[i % 4],
+                    "procedure_code": f"PROC-{i % 40:03d}",
+                    "start_at": start.isoformat(),
+                    "duration_minutes": 30,
+                    "channel": "portal",
+                    "price_minor": 250_000 + 100 * (i % 50),
+                    "currency": "INR",
+                },
+            )
+        )
+        moves.append(
+            (
+                "reschedule_appointment",
+                {
+                    **ids,
+                    "start_at": (start + timedelta(days=1, hours=1)).isoformat(),
+                    "duration_minutes": 45,
+                    "clinician_id": f"clin-{(i + 7) % 25}",
+                    "reason": "patient asked for a later slot",
+                },
+            )
+        )
+        completions.append(("complete_appointment", dict(ids)))
+    return books + moves + completions
+
+
+# --- measuring -------------------------------------------------------------------------
+
+
+@dataclass
+class WriteRun:
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+
+    @property
+    def per_second(self) -> float:
+        return len(self.latencies) / self.seconds
+
+
+def percentiles_ms(latencies: Sequence[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return round(cuts[49] * 1000, 3), round(cuts[98] * 1000, 3)
+
+
+def by_command(run: WriteRun) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for kind in COMMAND_MODELS:
+        lat = [t for t, k in zip(run.latencies, run.kinds, strict=True) if k == kind]
+        p50, p99 = percentiles_ms(lat)
+        mean = round(statistics.fmean(lat) * 1000, 3)
+        out[kind] = {"p50_ms": p50, "p99_ms": p99, "mean_ms": mean}
+    return out
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux (bytes on macOS).
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale, 1)
+
+
+def pragmas(conn: sqlite3.Connection) -> str:
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    sync = int(conn.execute("PRAGMA synchronous").fetchone()[0])
+    names = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+    return f"journal_mode={mode} synchronous={names.get(sync, sync)}"
+
+
+def timed_write(
+    workload: Workload,
+    handle: Callable[[str, dict[str, Any]], None],
+    into: WriteRun | None = None,
+) -> WriteRun:
+    """Run the commands one by one, timing each; add to ``into`` when given."""
+    run = into if into is not None else WriteRun()
+    latencies = run.latencies
+    clock = time.perf_counter
+    began = clock()
+    for kind, d in workload:
+        t0 = clock()
+        handle(kind, d)
+        latencies.append(clock() - t0)
+    run.seconds += clock() - began
+    run.kinds.extend(kind for kind, _ in workload)
+    return run
+
+
+# --- ours ------------------------------------------------------------------------------
+
+
+def ours_handler(store: SqliteEventStore) -> Callable[[str, dict[str, Any]], None]:
+    service = CommandService(store)
+
+    def handle(kind: str, d: dict[str, Any]) -> None:
+        command = COMMAND_MODELS[kind].model_validate(d)
+        service.handle(command, Metadata(tenant_id=d["tenant_id"], actor="bench", source="bench"))
+
+    return handle
+
+
+@dataclass
+class ReplayRun:
+    events: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.events / self.seconds
+
+
+def ours_replay(
+    store: SqliteEventStore, folder: Path, tag: str, *, calendar: bool, facts: bool
+) -> tuple[ReplayRun, SqliteDocumentStore | None]:
+    """One replay of the whole store into fresh read models (files in ``folder``)."""
+    documents = SqliteDocumentStore(folder / f"read_models_{tag}.sqlite", "FULL")
+    warehouse = DuckDbWarehouse(folder / f"warehouse_{tag}.duckdb")
+    warehouse.ensure_schema()
+    runners: list[ProjectionRunner[Any]] = []
+    if calendar:
+        runners.append(ProjectionRunner(CalendarProjection(), documents, store))
+    if facts:
+        runners.append(ProjectionRunner(WarehouseFactsProjection(), warehouse, store))
+    began = time.perf_counter()
+    report = replay(store, runners, batch_size=BATCH)
+    seconds = time.perf_counter() - began
+    warehouse.close()
+    return ReplayRun(report.events, seconds), documents
+
+
+def peer_replay(
+    app: peer.ClinicApp, folder: Path, tag: str
+) -> tuple[ReplayRun, SqliteDocumentStore]:
+    documents = SqliteDocumentStore(folder / f"read_models_{tag}.sqlite", "FULL")
+    began = time.perf_counter()
+    events = peer.replay_calendar(app, documents, BATCH)
+    return ReplayRun(events, time.perf_counter() - began), documents
+
+
+def ours_read_decode(store: SqliteEventStore) -> ReplayRun:
+    """Diagnostic: only reading the log and decoding each event to its payload."""
+    position = 0
+    events = 0
+    began = time.perf_counter()
+    while batch := store.read_all(position, BATCH):
+        for stored in batch:
+            stored.envelope.data()
+        position = batch[-1].global_position
+        events += len(batch)
+    return ReplayRun(events, time.perf_counter() - began)
+
+
+def peer_read_decode(app: peer.ClinicApp) -> ReplayRun:
+    position = 0
+    events = 0
+    began = time.perf_counter()
+    while page := app.recorder.select_notifications(
+        start=position, limit=BATCH, inclusive_of_start=False
+    ):
+        for notification in page:
+            app.mapper.to_domain_event(notification)
+        position = page[-1].id
+        events += len(page)
+    return ReplayRun(events, time.perf_counter() - began)
+
+
+class CommitFloor:
+    """Bare one-row write transactions on this disk with our connection settings (WAL,
+    synchronous=FULL, BEGIN IMMEDIATE): an upper bound for any write path that makes
+    each command durable on its own."""
+
+    def __init__(self, folder: Path) -> None:
+        self._conn = connect(folder / "floor.sqlite", "FULL")
+        self._conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+        self._body = b"x" * 640  # about one stored envelope
+        self.commits = 0
+        self.seconds = 0.0
+
+    def commit(self, times: int) -> None:
+        conn = self._conn
+        began = time.perf_counter()
+        for _ in range(times):
+            with write_transaction(conn):
+                conn.execute("INSERT INTO t (body) VALUES (?)", (self._body,))
+        self.seconds += time.perf_counter() - began
+        self.commits += times
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def calendar_snapshot(documents: SqliteDocumentStore) -> tuple[list[Any], list[Any]]:
+    return documents.query(DAYS, TENANT), documents.query(INDEX, TENANT)
+
+
+def median_run(runs: list[ReplayRun]) -> ReplayRun:
+    return sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+
+
+# --- the benchmark ---------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for dist in ("eventsourcing", "pydantic", "pydantic-core", "duckdb", "orjson"):
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = "absent"
+    return {
+        "nproc": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "sqlite": sqlite3.sqlite_version,
+        "tmpdir": tempfile.gettempdir(),
+        "tmpdir_fs": filesystem_of(Path(tempfile.gettempdir())),
+        "versions": versions,
+    }
+
+
+def filesystem_of(path: Path) -> str:
+    best, fstype = "", "unknown"
+    try:
+        for line in Path("/proc/mounts").read_text().splitlines():
+            parts = line.split()
+            mount = parts[1]
+            if str(path.resolve()).startswith(mount) and len(mount) > len(best):
+                best, fstype = mount, parts[2]
+    except OSError:
+        pass
+    return fstype
+
+
+def warm_up(n: int) -> None:
+    """Exercise both sides end to end on throwaway files: imports, pydantic schemas,
+    sqlglot-compiled MERGE statements and the library's topic resolution are cached."""
+    workload = make_workload(n, "warm")
+    with tempfile.TemporaryDirectory(prefix="mymedic-bench-warm-ours-") as folder:
+        store = SqliteEventStore(Path(folder) / "events.sqlite", "FULL")
+        timed_write(workload, ours_handler(store))
+        ours_replay(store, Path(folder), "warm", calendar=True, facts=True)
+        store.close()
+    with tempfile.TemporaryDirectory(prefix="mymedic-bench-warm-peer-") as folder:
+        app = peer.open_app(Path(folder) / "peer.sqlite")
+        timed_write(workload, lambda kind, d: peer.HANDLERS[kind](app, d))
+        peer_replay(app, Path(folder), "warm")
+        app.close()
+
+
+@dataclass
+class WritePhase:
+    ours: WriteRun
+    peer: WriteRun
+    floor_per_s: float
+    floor_ms: float
+    rss_mb: float
+
+
+@dataclass
+class ReplayPhase:
+    calendar: list[ReplayRun]
+    all_projections: list[ReplayRun]
+    facts: list[ReplayRun]
+    peer: list[ReplayRun]
+    ours_decode: list[ReplayRun]
+    peer_decode: list[ReplayRun]
+    ours_docs: SqliteDocumentStore
+    peer_docs: SqliteDocumentStore
+
+
+def write_phase(
+    store: SqliteEventStore, app: peer.ClinicApp, workload: Workload, floor_dir: Path
+) -> WritePhase:
+    """The same 3N input dicts on both sides, alternating in chunks (ours first in even
+    chunks, the peer first in odd ones) so that both see the same disk and machine
+    conditions; a chunk of bare commits follows each pair, for the commit floor."""
+    ours_handle = ours_handler(store)
+
+    def peer_handle(kind: str, d: dict[str, Any]) -> None:
+        peer.HANDLERS[kind](app, d)
+
+    ours = WriteRun()
+    theirs = WriteRun()
+    floor = CommitFloor(floor_dir)
+    log(f"write path: {len(workload)} commands per side, alternating chunks of {CHUNK}")
+    gc.collect()
+    for number, first in enumerate(range(0, len(workload), CHUNK)):
+        part = workload[first : first + CHUNK]
+        if number % 2 == 0:
+            timed_write(part, ours_handle, ours)
+            timed_write(part, peer_handle, theirs)
+        else:
+            timed_write(part, peer_handle, theirs)
+            timed_write(part, ours_handle, ours)
+        floor.commit(len(part))
+    floor.close()
+    floor_per_s = floor.commits / floor.seconds
+    log(
+        f"  ours {ours.per_second:,.0f} commands/s, peer {theirs.per_second:,.0f} commands/s,"
+        f" bare commits {floor_per_s:,.0f}/s"
+    )
+    floor_ms = floor.seconds / floor.commits * 1000
+    return WritePhase(ours, theirs, floor_per_s, floor_ms, peak_rss_mb())
+
+
+def replay_phase(
+    store: SqliteEventStore,
+    app: peer.ClinicApp,
+    ours_dir: Path,
+    peer_dir: Path,
+    repeats: int,
+) -> ReplayPhase:
+    """Each repeat replays into fresh read-model files; callers report the median."""
+    runs: dict[str, list[ReplayRun]] = {
+        k: [] for k in ("cal", "all", "facts", "peer", "ours_decode", "peer_decode")
+    }
+    docs: SqliteDocumentStore | None = None
+    peer_docs: SqliteDocumentStore | None = None
+    for rep in range(repeats):
+        log(f"replay round {rep + 1}/{repeats}")
+        gc.collect()
+        cal, docs = ours_replay(store, ours_dir, f"cal{rep}", calendar=True, facts=False)
+        runs["cal"].append(cal)
+        gc.collect()
+        runs["all"].append(ours_replay(store, ours_dir, f"all{rep}", calendar=True, facts=True)[0])
+        gc.collect()
+        runs["facts"].append(
+            ours_replay(store, ours_dir, f"facts{rep}", calendar=False, facts=True)[0]
+        )
+        gc.collect()
+        theirs, peer_docs = peer_replay(app, peer_dir, f"peer{rep}")
+        runs["peer"].append(theirs)
+        gc.collect()
+        runs["ours_decode"].append(ours_read_decode(store))
+        runs["peer_decode"].append(peer_read_decode(app))
+        log(
+            f"  ours calendar {cal.per_second:,.0f}/s,"
+            f" ours all {runs['all'][-1].per_second:,.0f}/s,"
+            f" ours facts {runs['facts'][-1].per_second:,.0f}/s,"
+            f" peer {theirs.per_second:,.0f}/s"
+        )
+    if docs is None or peer_docs is None:
+        raise RuntimeError("no replay ran")
+    return ReplayPhase(
+        runs["cal"],
+        runs["all"],
+        runs["facts"],
+        runs["peer"],
+        runs["ours_decode"],
+        runs["peer_decode"],
+        docs,
+        peer_docs,
+    )
+
+
+def durability(
+    store: SqliteEventStore, app: peer.ClinicApp, replayed: ReplayPhase, folder: Path
+) -> str:
+    """The SQLite settings as the live connections report them, on both sides."""
+    with peer.raw_connection(app, writer=True) as conn:
+        peer_writer = pragmas(conn)
+    with peer.raw_connection(app, writer=False) as conn:
+        peer_reader = pragmas(conn)
+    return (
+        f"ours: event store {pragmas(store._conn)}, read models"
+        f" {pragmas(replayed.ours_docs._conn)} (BEGIN IMMEDIATE ... COMMIT per command); "
+        f"peer (eventsourcing.sqlite): writer {peer_writer}, reader {peer_reader}"
+        " (BEGIN ... COMMIT per save); peer calendar read model: SqliteDocumentStore"
+        f" {pragmas(replayed.peer_docs._conn)}; files on {machine_fs(folder)}"
+    )
+
+
+def write_report(w: WritePhase, n: int, commands: int, durable: str) -> dict[str, Any]:
+    o50, o99 = percentiles_ms(w.ours.latencies)
+    p50, p99 = percentiles_ms(w.peer.latencies)
+    return {
+        "ours": round(w.ours.per_second, 1),
+        "peer": round(w.peer.per_second, 1),
+        "unit": "commands/s",
+        "ratio": round(w.ours.per_second / w.peer.per_second, 3),
+        "ours_p50_ms": o50,
+        "ours_p99_ms": o99,
+        "peer_p50_ms": p50,
+        "peer_p99_ms": p99,
+        "ours_by_command": by_command(w.ours),
+        "peer_by_command": by_command(w.peer),
+        "commands": commands,
+        "ours_seconds": round(w.ours.seconds, 3),
+        "peer_seconds": round(w.peer.seconds, 3),
+        "commit_floor": {
+            "what": (
+                "bare one-row BEGIN IMMEDIATE/INSERT/COMMIT transactions, WAL +"
+                " synchronous=FULL, same disk, as many as commands, interleaved with"
+                " the write chunks: an upper bound on commands/s for any write path"
+                " that commits each command durably"
+            ),
+            "commits_per_s": round(w.floor_per_s, 1),
+            "ms_per_commit": round(w.floor_ms, 3),
+            "max_reachable_ratio": round(w.floor_per_s / w.peer.per_second, 3),
+        },
+        "n_appointments": n,
+        "durability": durable,
+        "rss_mb": w.rss_mb,
+    }
+
+
+def replay_report(r: ReplayPhase, n: int, same: bool, durable: str) -> dict[str, Any]:
+    cal = median_run(r.calendar)
+    both = median_run(r.all_projections)
+    facts = median_run(r.facts)
+    theirs = median_run(r.peer)
+    ours_decode = median_run(r.ours_decode)
+    peer_decode = median_run(r.peer_decode)
+    return {
+        "headline": (
+            "ours = our calendar projection alone (SqliteEventStore.read_all +"
+            " ProjectionRunner(CalendarProjection) via mymedic.app.replay.replay, batch"
+            " 2000); peer = eventsourcing notification log in pages of 2000,"
+            " mapper.to_domain_event, the same calendar documents and per-stream"
+            " checkpoints in the same SqliteDocumentStore class, one transaction per page"
+        ),
+        "ours": round(cal.per_second, 1),
+        "peer": round(theirs.per_second, 1),
+        "unit": "events/s",
+        "ratio": round(cal.per_second / theirs.per_second, 3),
+        "ours_calendar_only": round(cal.per_second, 1),
+        "ours_all_projections": round(both.per_second, 1),
+        "ours_all_projections_ratio": round(both.per_second / theirs.per_second, 3),
+        "ours_warehouse_facts_only": round(facts.per_second, 1),
+        "read_decode_only": {
+            "what": (
+                "diagnostic, no projection: ours read_all pages + envelope.data();"
+                " peer select_notifications pages + mapper.to_domain_event"
+            ),
+            "ours": round(ours_decode.per_second, 1),
+            "peer": round(peer_decode.per_second, 1),
+            "ratio": round(ours_decode.per_second / peer_decode.per_second, 3),
+        },
+        "events": cal.events,
+        "peer_events": theirs.events,
+        "ours_seconds": round(cal.seconds, 3),
+        "ours_all_projections_seconds": round(both.seconds, 3),
+        "peer_seconds": round(theirs.seconds, 3),
+        "repeats": len(r.calendar),
+        "statistic": "median of repeats, each into fresh read-model files",
+        "read_models_identical": same,
+        "n_appointments": n,
+        "durability": durable,
+        "rss_mb": peak_rss_mb(),
+    }
+
+
+def run(n: int, replay_repeats: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    log(f"warm-up: {WARMUP_APPOINTMENTS} appointments per side (not counted)")
+    warm_up(WARMUP_APPOINTMENTS)
+    workload = make_workload(n, "bench")
+    ours_dir = Path(tempfile.mkdtemp(prefix="mymedic-bench-ours-"))
+    peer_dir = Path(tempfile.mkdtemp(prefix="mymedic-bench-peer-"))
+    floor_dir = Path(tempfile.mkdtemp(prefix="mymedic-bench-floor-"))
+    try:
+        store = SqliteEventStore(ours_dir / "events.sqlite", "FULL")
+        app = peer.open_app(peer_dir / "peer.sqlite")
+        written = write_phase(store, app, workload, floor_dir)
+        stored = {
+            "ours": int(store._conn.execute("SELECT count(*) FROM events").fetchone()[0]),
+            "peer": app.recorder.max_notification_id() or 0,
+        }
+        replayed = replay_phase(store, app, ours_dir, peer_dir, replay_repeats)
+        same = calendar_snapshot(replayed.ours_docs) == calendar_snapshot(replayed.peer_docs)
+        if not same:
+            log("WARNING: the peer's calendar documents differ from ours")
+        durable = durability(store, app, replayed, ours_dir)
+        replayed.ours_docs.close()
+        replayed.peer_docs.close()
+        store.close()
+        app.close()
+    finally:
+        shutil.rmtree(ours_dir, ignore_errors=True)
+        shutil.rmtree(peer_dir, ignore_errors=True)
+        shutil.rmtree(floor_dir, ignore_errors=True)
+    return {
+        "write_path": write_report(written, n, len(workload), durable),
+        "replay": {**replay_report(replayed, n, same, durable), "events_stored": stored},
+        "machine": machine(),
+        "elapsed_s": round(time.perf_counter() - started, 1),
+    }
+
+
+def machine_fs(path: Path) -> str:
+    return f"{filesystem_of(path)} ({path.parent})"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--appointments", type=int, default=2000, help="N (default 2000)")
+    parser.add_argument("--quick", action="store_true", help="N=200")
+    parser.add_argument(
+        "--replay-repeats", type=int, default=3, help="replays per side; median reported"
+    )
+    args = parser.parse_args(argv)
+    n = 200 if args.quick else args.appointments
+    if n < 2 or args.replay_repeats < 1:
+        parser.error("need at least 2 appointments and 1 replay")
+    result = run(n, args.replay_repeats)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,247 @@
+"""The ``mymedic`` command line: demo, serve, replay, report, outbox and dead letters."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mymedic.settings import Settings
+
+app = typer.Typer(help="MyMedic: the clinic data platform.", no_args_is_help=True)
+dead_letters_app = typer.Typer(help="Events whose delivery kept failing.")
+app.add_typer(dead_letters_app, name="dead-letters")
+console = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where the local backend keeps its files.")
+]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    settings = Settings()
+    return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Output folder (its data/ is rebuilt).")] = Path("out"),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic chain.")] = 7,
+    appointments: Annotated[int, typer.Option(help="About this many bookings.")] = 3000,
+) -> None:
+    """Generate a synthetic clinic chain, push it through the HTTP handler, build the
+    read models and warehouse, and write report 1."""
+    from mymedic import entrypoints
+    from mymedic.bootstrap import bootstrap
+    from mymedic.demo.generator import generate
+    from mymedic.reports.export import to_csv
+    from mymedic.server import create_server
+
+    data_dir = out / "data"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    platform = bootstrap(_settings(data_dir))
+    entrypoints.use_platform(platform)
+    client = create_server().test_client()
+    commands = generate(seed=seed, appointments=appointments)
+    started = time.perf_counter()
+    rejected: dict[int, int] = defaultdict(int)
+    with _progress() as progress:
+        task = progress.add_task("commands → HTTP → store → projections", total=len(commands))
+        for command in commands:
+            response = client.post(f"/commands/{command.name}", json=command.body)
+            if response.status_code != 201:
+                rejected[response.status_code] += 1
+                if sum(rejected.values()) <= 3:
+                    console.print(f"[yellow]{command.name}: {response.status_code} {response.json}")
+            progress.advance(task)
+        task = progress.add_task("store → warehouse (batched)", total=platform.store.head_position())
+        platform.catch_up(progress=lambda n: progress.advance(task, n))
+    elapsed = time.perf_counter() - started
+    rows = platform.warehouse.query("rpt_patient_volume")
+    reports = out / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    csv_path = reports / "rpt_patient_volume.csv"
+    csv_path.write_text(to_csv(rows), encoding="utf-8")
+    _print_patient_volume(rows)
+    accepted = len(commands) - sum(rejected.values())
+    console.print(
+        f"{accepted} commands accepted in {elapsed:.1f} s ({accepted / elapsed:.0f}/s), "
+        f"{sum(rejected.values())} rejected {dict(rejected) or ''}"
+    )
+    dead = platform.store.dead_letters()
+    if dead:
+        console.print(f"[red]{len(dead)} events in the dead letters: mymedic dead-letters list")
+    typer.echo(f"report 1: {csv_path}")
+    platform.close()
+    entrypoints.use_platform(None)
+    if rejected or dead:
+        raise typer.Exit(1)
+
+
+def _print_patient_volume(rows: list[dict[str, Any]]) -> None:
+    totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0] * 6)
+    for row in rows:
+        key = (row["tenant_id"], row["branch_id"], row["month"].strftime("%Y-%m"))
+        for i, column in enumerate(
+            ("scans", "patients", "new_patients", "returning_patients", "cancelled", "no_shows")
+        ):
+            totals[key][i] += row[column]
+    table = Table(title="Report 1: patient volume by branch and month (all modalities)")
+    for column in ("tenant", "branch", "month", "scans", "patients*", "new", "returning",
+                   "cancelled", "no-shows"):
+        table.add_column(column, justify="right" if column[0] in "spnrc" and column != "tenant" else "left")
+    for (tenant, branch, month), values in sorted(totals.items()):
+        table.add_row(tenant, branch, month, *(str(v) for v in values))
+    wide = Console(width=120)
+    wide.print(table)
+    wide.print("* patients summed over modalities: a patient seen in two modalities counts twice")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8080,
+    catch_up_seconds: Annotated[
+        float, typer.Option(help="How often the warehouse follows the store.")
+    ] = 5.0,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve every HTTP function on one port: /commands..., /openapi.json, /healthz."""
+    from werkzeug.serving import run_simple
+
+    from mymedic import entrypoints
+    from mymedic.bootstrap import bootstrap
+    from mymedic.server import create_server
+
+    platform = bootstrap(_settings(data_dir))
+    entrypoints.use_platform(platform)
+    _start_catch_up_loop(platform, every_seconds=catch_up_seconds)
+    run_simple(host, port, create_server(), threaded=True)
+
+
+def _start_catch_up_loop(platform: Any, every_seconds: float) -> None:
+    """Locally, this thread stands in for the scheduled projection catch-up job."""
+    import logging
+    import threading
+
+    def loop() -> None:
+        while True:
+            time.sleep(every_seconds)
+            try:
+                platform.relay.drain()
+                platform.catch_up()
+            except Exception:  # noqa: BLE001 - keep serving; the next round retries
+                logging.getLogger("mymedic.serve").exception("catch-up failed")
+
+    threading.Thread(target=loop, name="catch-up", daemon=True).start()
+
+
+@app.command()
+def replay(data_dir: DataDir = None) -> None:
+    """Rebuild every projection (read models and warehouse) from the event store."""
+    from mymedic.bootstrap import bootstrap
+
+    platform = bootstrap(_settings(data_dir), dispatch_after_commit=False)
+    total = platform.store.head_position()
+    started = time.perf_counter()
+    with _progress() as progress:
+        task = progress.add_task("replaying events", total=total)
+        report = platform.rebuild_projections(progress=lambda n: progress.advance(task, n))
+    elapsed = time.perf_counter() - started
+    console.print(
+        f"replayed {report.events} events in {elapsed:.2f} s "
+        f"({report.events / max(elapsed, 1e-9):.0f} events/s)"
+    )
+    platform.close()
+
+
+@app.command()
+def report(
+    name: Annotated[str, typer.Argument(help="Report name, e.g. patient-volume.")],
+    output_format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Print a report as CSV or JSON on stdout."""
+    from mymedic.bootstrap import bootstrap
+    from mymedic.reports.export import to_csv, to_json, view_name
+
+    try:
+        view = view_name(name)
+    except KeyError as exc:
+        console.print(f"[red]{exc.args[0]}")
+        raise typer.Exit(2) from None
+    if output_format not in ("csv", "json"):
+        console.print("[red]--format is csv or json")
+        raise typer.Exit(2)
+    platform = bootstrap(_settings(data_dir), dispatch_after_commit=False)
+    platform.catch_up()
+    rows = platform.warehouse.query(view, {"tenant_id": tenant} if tenant else None)
+    sys.stdout.write(to_csv(rows) if output_format == "csv" else to_json(rows) + "\n")
+    platform.close()
+
+
+@app.command()
+def relay(data_dir: DataDir = None) -> None:
+    """Deliver whatever is still in the outbox to the projections."""
+    from mymedic.bootstrap import bootstrap
+
+    platform = bootstrap(_settings(data_dir))
+    result = platform.relay.drain()
+    followed = platform.catch_up()
+    console.print(
+        f"published {result.published}, failed {result.failed}, "
+        f"dead-lettered {result.dead_lettered}; warehouse caught up {followed.events} events"
+    )
+    platform.close()
+
+
+@dead_letters_app.command("list")
+def dead_letters_list(data_dir: DataDir = None) -> None:
+    """List dead-lettered events with the reason their delivery failed."""
+    from mymedic.bootstrap import bootstrap
+
+    platform = bootstrap(_settings(data_dir), dispatch_after_commit=False)
+    table = Table(title="Dead letters")
+    for column in ("position", "event id", "attempts", "reason"):
+        table.add_column(column)
+    for letter in platform.store.dead_letters():
+        table.add_row(str(letter.global_position), letter.event_id, str(letter.attempts), letter.reason)
+    Console().print(table)
+    platform.close()
+
+
+@dead_letters_app.command("replay")
+def dead_letters_replay(
+    positions: Annotated[list[int] | None, typer.Argument(help="Positions; all if none.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Put dead letters back in the outbox and deliver them again."""
+    from mymedic.bootstrap import bootstrap
+
+    platform = bootstrap(_settings(data_dir))
+    moved = platform.store.requeue_dead_letters(positions or None)
+    result = platform.relay.drain()
+    console.print(
+        f"requeued {moved}; published {result.published}, failed {result.failed}, "
+        f"dead-lettered again {result.dead_lettered}"
+    )
+    platform.close()

@@ -1,0 +1,1 @@
+"""A seeded synthetic clinic chain for the demo, tests and benchmarks."""

@@ -1,0 +1,1 @@
+"""Rendering warehouse report rows for people and files."""
