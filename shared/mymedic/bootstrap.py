@@ -67,7 +67,8 @@ def bootstrap(
     settings = settings or Settings()
     if settings.backend != "local":
         raise BackendUnavailable(
-            f"backend {settings.backend!r} is not available in this build; use MYMEDIC_BACKEND=local"
+            f"backend {settings.backend!r} is not available in this build;"
+            " use MYMEDIC_BACKEND=local"
         )
     from mymedic.adapters.local.bus import InProcessBus
     from mymedic.adapters.local.documents import SqliteDocumentStore

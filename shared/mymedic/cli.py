@@ -72,7 +72,9 @@ def demo(
                 if sum(rejected.values()) <= 3:
                     console.print(f"[yellow]{command.name}: {response.status_code} {response.json}")
             progress.advance(task)
-        task = progress.add_task("store → warehouse (batched)", total=platform.store.head_position())
+        task = progress.add_task(
+            "store → warehouse (batched)", total=platform.store.head_position()
+        )
         platform.catch_up(progress=lambda n: progress.advance(task, n))
     elapsed = time.perf_counter() - started
     rows = platform.warehouse.query("rpt_patient_volume")
@@ -105,9 +107,20 @@ def _print_patient_volume(rows: list[dict[str, Any]]) -> None:
         ):
             totals[key][i] += row[column]
     table = Table(title="Report 1: patient volume by branch and month (all modalities)")
-    for column in ("tenant", "branch", "month", "scans", "patients*", "new", "returning",
-                   "cancelled", "no-shows"):
-        table.add_column(column, justify="right" if column[0] in "spnrc" and column != "tenant" else "left")
+    for column in (
+        "tenant",
+        "branch",
+        "month",
+        "scans",
+        "patients*",
+        "new",
+        "returning",
+        "cancelled",
+        "no-shows",
+    ):
+        table.add_column(
+            column, justify="right" if column[0] in "spnrc" and column != "tenant" else "left"
+        )
     for (tenant, branch, month), values in sorted(totals.items()):
         table.add_row(tenant, branch, month, *(str(v) for v in values))
     wide = Console(width=120)
@@ -148,7 +161,7 @@ def _start_catch_up_loop(platform: Any, every_seconds: float) -> None:
             try:
                 platform.relay.drain()
                 platform.catch_up()
-            except Exception:  # noqa: BLE001 - keep serving; the next round retries
+            except Exception:
                 logging.getLogger("mymedic.serve").exception("catch-up failed")
 
     threading.Thread(target=loop, name="catch-up", daemon=True).start()
@@ -224,7 +237,9 @@ def dead_letters_list(data_dir: DataDir = None) -> None:
     for column in ("position", "event id", "attempts", "reason"):
         table.add_column(column)
     for letter in platform.store.dead_letters():
-        table.add_row(str(letter.global_position), letter.event_id, str(letter.attempts), letter.reason)
+        table.add_row(
+            str(letter.global_position), letter.event_id, str(letter.attempts), letter.reason
+        )
     Console().print(table)
     platform.close()
 

@@ -50,7 +50,7 @@ def commands(request: Request) -> Response:
         request.method,
         request.path,
         request.get_data(cache=False),
-        request.headers,
+        request.headers.get,
     )
     return json_response(result.status, result.body)
 

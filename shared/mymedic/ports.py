@@ -18,8 +18,7 @@ class ConcurrencyConflict(Exception):
 
     def __init__(self, tenant_id: str, stream_id: str, expected: int, actual: int) -> None:
         super().__init__(
-            f"stream {stream_id} of tenant {tenant_id} is at version {actual}, "
-            f"expected {expected}"
+            f"stream {stream_id} of tenant {tenant_id} is at version {actual}, expected {expected}"
         )
         self.tenant_id = tenant_id
         self.stream_id = stream_id
@@ -121,9 +120,7 @@ class CheckpointedUnitOfWork(Protocol):
         self, projection: str, tenant_id: str, stream_id: str, version: int
     ) -> None: ...
 
-    def prefetch_checkpoints(
-        self, projection: str, streams: Iterable[tuple[str, str]]
-    ) -> None:
+    def prefetch_checkpoints(self, projection: str, streams: Iterable[tuple[str, str]]) -> None:
         """Load the checkpoints of these (tenant, stream) pairs in one round trip."""
         ...
 

@@ -63,7 +63,9 @@ class CalendarProjection:
                 entry["status"] = status
                 self._place(uow, tenant, branch, entry)
 
-    def _place(self, uow: DocumentUnitOfWork, tenant: str, branch: str, entry: dict[str, Any]) -> None:
+    def _place(
+        self, uow: DocumentUnitOfWork, tenant: str, branch: str, entry: dict[str, Any]
+    ) -> None:
         day = entry["date"]
         doc_id = day_doc_id(branch, day)
         doc = uow.get(DAYS, tenant, doc_id) or {

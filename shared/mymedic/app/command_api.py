@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
@@ -45,16 +45,15 @@ def handle_command_request(
     method: str,
     path: str,
     body: bytes,
-    headers: Mapping[str, str],
+    header: Callable[[str], str | None],
 ) -> HttpResponse:
+    """``header(name)`` looks a request header up, case-insensitively."""
     if method != "POST":
         return _error(405, "method_not_allowed", "commands are sent with POST")
     name = command_name_from_path(path)
     model = COMMANDS.get(name)
     if model is None:
-        return _error(
-            404, "unknown_command", f"no command named {name!r}", known=sorted(COMMANDS)
-        )
+        return _error(404, "unknown_command", f"no command named {name!r}", known=sorted(COMMANDS))
     if len(body) > MAX_BODY_BYTES:
         return _error(413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes")
     try:
@@ -67,7 +66,7 @@ def handle_command_request(
         command = model.model_validate(raw)
     except ValidationError as exc:
         return _error(422, "validation_failed", f"{name} is invalid", fields=_field_errors(exc))
-    correlation_id = headers.get("X-Correlation-Id") or str(uuid4())
+    correlation_id = header("X-Correlation-Id") or str(uuid4())
     if not _CORRELATION_ID.match(correlation_id):
         return _error(400, "invalid_header", "X-Correlation-Id must be 8-100 plain characters")
     metadata = Metadata(
@@ -80,7 +79,11 @@ def handle_command_request(
         result = service.handle(command, metadata)
     except ConcurrencyConflict as exc:
         return _error(
-            409, "version_conflict", str(exc), expected_version=exc.expected, actual_version=exc.actual
+            409,
+            "version_conflict",
+            str(exc),
+            expected_version=exc.expected,
+            actual_version=exc.actual,
         )
     except StreamAlreadyExists as exc:
         return _error(409, "already_exists", exc.message, field=exc.field)

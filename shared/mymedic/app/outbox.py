@@ -41,7 +41,9 @@ class OutboxRelay:
                         self._bus.publish(stored.envelope)
                     except Exception as exc:  # noqa: BLE001 - every failure is recorded
                         reason = f"{type(exc).__name__}: {exc}"
-                        log.warning("delivery of event %s failed: %s", stored.envelope.event_id, reason)
+                        log.warning(
+                            "delivery of event %s failed: %s", stored.envelope.event_id, reason
+                        )
                         report.failed += 1
                         if self._store.record_delivery_failure(
                             stored.global_position, reason, self._max_attempts

@@ -11,6 +11,7 @@ from mymedic.domain.envelope import EventEnvelope
 from mymedic.ports import CheckpointedUnitOfWork, EventStore
 
 U = TypeVar("U", bound=CheckpointedUnitOfWork)
+U_co = TypeVar("U_co", bound=CheckpointedUnitOfWork, covariant=True)
 U_contra = TypeVar("U_contra", bound=CheckpointedUnitOfWork, contravariant=True)
 
 
@@ -24,8 +25,8 @@ class Projection(Protocol[U_contra]):
     def apply(self, uow: U_contra, event: EventEnvelope) -> None: ...
 
 
-class Target(Protocol[U]):
-    def unit_of_work(self) -> AbstractContextManager[U]: ...
+class Target(Protocol[U_co]):
+    def unit_of_work(self) -> AbstractContextManager[U_co]: ...
 
 
 # The checkpoint key under which a runner that follows the store records the global
@@ -63,9 +64,7 @@ class ProjectionRunner(Generic[U]):
         with self.target.unit_of_work() as uow:
             return uow.checkpoint(self.projection.name, *ALL_STREAMS)
 
-    def handle_batch(
-        self, events: Sequence[EventEnvelope], *, position: int | None = None
-    ) -> None:
+    def handle_batch(self, events: Sequence[EventEnvelope], *, position: int | None = None) -> None:
         """Apply a batch in one unit of work. ``position``, when the batch was read from
         the store in global order, is recorded in the same unit of work."""
         relevant = [e for e in events if e.category in self.projection.categories]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -56,8 +57,13 @@ class EventEnvelope(BaseModel):
     def category(self) -> str:
         return stream_category(self.stream_id)
 
-    def data(self) -> EventPayload:
+    @cached_property
+    def _decoded(self) -> EventPayload:
         return decode_payload(self.event_type, self.schema_version, self.payload)
+
+    def data(self) -> EventPayload:
+        """The typed payload, decoded once per envelope however many projections ask."""
+        return self._decoded
 
     def to_json(self) -> bytes:
         return orjson.dumps(self.model_dump(mode="json"))

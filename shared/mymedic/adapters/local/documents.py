@@ -35,9 +35,14 @@ _FIELD_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 class SqliteUnitOfWork:
+    """Documents read once, changed in memory and written back once at commit."""
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self._checkpoints: dict[tuple[str, str, str], int] = {}
+        self._changed_checkpoints: dict[tuple[str, str, str], int] = {}
+        self._docs: dict[tuple[str, str, str], Document | None] = {}
+        self._dirty: set[tuple[str, str, str]] = set()
 
     def checkpoint(self, projection: str, tenant_id: str, stream_id: str) -> int:
         key = (projection, tenant_id, stream_id)
@@ -52,33 +57,54 @@ class SqliteUnitOfWork:
 
     def set_checkpoint(self, projection: str, tenant_id: str, stream_id: str, version: int) -> None:
         self._checkpoints[(projection, tenant_id, stream_id)] = version
-        self._conn.execute(
-            "INSERT INTO checkpoints VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE"
-            " SET version = excluded.version",
-            (projection, tenant_id, stream_id, version),
-        )
+        self._changed_checkpoints[(projection, tenant_id, stream_id)] = version
 
     def prefetch_checkpoints(self, projection: str, streams: Iterable[tuple[str, str]]) -> None:
         """Lookups by primary key are cheap in SQLite: each is loaded when first asked."""
 
     def get(self, collection: str, tenant_id: str, doc_id: str) -> Document | None:
-        row = self._conn.execute(
-            "SELECT body FROM documents WHERE collection = ? AND tenant_id = ? AND doc_id = ?",
-            (collection, tenant_id, doc_id),
-        ).fetchone()
-        return orjson.loads(row[0]) if row else None
+        key = (collection, tenant_id, doc_id)
+        if key not in self._docs:
+            row = self._conn.execute(
+                "SELECT body FROM documents WHERE collection = ? AND tenant_id = ? AND doc_id = ?",
+                key,
+            ).fetchone()
+            self._docs[key] = orjson.loads(row[0]) if row else None
+        return self._docs[key]
 
     def put(self, collection: str, tenant_id: str, doc_id: str, doc: Document) -> None:
-        self._conn.execute(
-            "INSERT INTO documents VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET body = excluded.body",
-            (collection, tenant_id, doc_id, orjson.dumps(doc)),
-        )
+        key = (collection, tenant_id, doc_id)
+        self._docs[key] = doc
+        self._dirty.add(key)
 
     def delete(self, collection: str, tenant_id: str, doc_id: str) -> None:
-        self._conn.execute(
-            "DELETE FROM documents WHERE collection = ? AND tenant_id = ? AND doc_id = ?",
-            (collection, tenant_id, doc_id),
+        key = (collection, tenant_id, doc_id)
+        self._docs[key] = None
+        self._dirty.add(key)
+
+    def flush(self) -> None:
+        """Write each changed document once, however often the batch changed it."""
+        upserts = [
+            (*k, orjson.dumps(self._docs[k])) for k in self._dirty if self._docs[k] is not None
+        ]
+        deletes = [k for k in self._dirty if self._docs[k] is None]
+        self._conn.executemany(
+            "INSERT INTO documents VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET body = excluded.body",
+            upserts,
         )
+        self._conn.executemany(
+            "DELETE FROM documents WHERE collection = ? AND tenant_id = ? AND doc_id = ?",
+            deletes,
+        )
+        self._dirty.clear()
+        checkpoints = [(*key, version) for key, version in self._changed_checkpoints.items()]
+        self._conn.executemany(
+            "INSERT INTO checkpoints VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE"
+            " SET version = excluded.version",
+            checkpoints,
+        )
+        self._changed_checkpoints.clear()
 
 
 class SqliteDocumentStore:
@@ -91,7 +117,9 @@ class SqliteDocumentStore:
     @contextmanager
     def unit_of_work(self) -> Iterator[SqliteUnitOfWork]:
         with self._lock, write_transaction(self._conn) as conn:
-            yield SqliteUnitOfWork(conn)
+            uow = SqliteUnitOfWork(conn)
+            yield uow
+            uow.flush()
 
     def get(self, collection: str, tenant_id: str, doc_id: str) -> Document | None:
         with self._lock:

@@ -96,9 +96,7 @@ class SqliteEventStore:
                 " WHERE tenant_id = ? AND stream_id = ? AND stream_version > ?",
                 (tenant_id, stream_id, expected_version),
             )
-        return AppendResult(
-            stream_id, expected_version + len(events), event_ids, duplicate=False
-        )
+        return AppendResult(stream_id, expected_version + len(events), event_ids, duplicate=False)
 
     @staticmethod
     def _already_stored(
@@ -107,8 +105,7 @@ class SqliteEventStore:
         """The stream version after these events if all are stored already (a retry)."""
         marks = ",".join("?" * len(event_ids))
         rows = conn.execute(
-            f"SELECT tenant_id, stream_id, stream_version FROM events"  # noqa: S608
-            f" WHERE event_id IN ({marks})",
+            f"SELECT tenant_id, stream_id, stream_version FROM events WHERE event_id IN ({marks})",
             event_ids,
         ).fetchall()
         if not rows:

@@ -30,7 +30,10 @@ class DuckDbUnitOfWork:
     """Rows read once, changed in memory, written back by one MERGE per table at commit."""
 
     def __init__(
-        self, conn: duckdb.DuckDBPyConnection, tables: dict[str, TableDef], schemas: dict[str, pa.Schema]
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        tables: dict[str, TableDef],
+        schemas: dict[str, pa.Schema],
     ) -> None:
         self._conn = conn
         self._tables = tables
@@ -82,7 +85,12 @@ class DuckDbUnitOfWork:
     def set_checkpoint(self, projection: str, tenant_id: str, stream_id: str, version: int) -> None:
         self.put_row(
             _CHECKPOINTS,
-            {"projection": projection, "tenant_id": tenant_id, "stream_id": stream_id, "version": version},
+            {
+                "projection": projection,
+                "tenant_id": tenant_id,
+                "stream_id": stream_id,
+                "version": version,
+            },
         )
 
     def prefetch_checkpoints(self, projection: str, streams: Iterable[tuple[str, str]]) -> None:
@@ -168,7 +176,7 @@ class DuckDbWarehouse:
             where = " and ".join(f"{name} = ?" for name in filters) or "true"
             order = ", ".join(columns)
             result = self._conn.execute(
-                f"select * from {sql_name} where {where} order by {order}",  # noqa: S608
+                f"select * from {sql_name} where {where} order by {order}",
                 list(filters.values()),
             )
             return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
@@ -181,7 +189,7 @@ class DuckDbWarehouse:
                 for table in tables:
                     if table not in self._tables:
                         raise KeyError(table)
-                    self._conn.execute(f"delete from {table}")  # noqa: S608
+                    self._conn.execute(f"delete from {table}")
             except BaseException:
                 self._conn.rollback()
                 raise
