@@ -28,7 +28,7 @@ class EventStoreContract:
         assert store.stream_version("t1", "appointment:none") == 0
 
     def test_wrong_expected_version_conflicts_and_writes_nothing(self, store: EventStore) -> None:
-        first, second, third = appointment_events()
+        first, _, third = appointment_events()
         store.append("t1", "appointment:a1", 0, [first])
         with pytest.raises(ConcurrencyConflict) as raised:
             store.append("t1", "appointment:a1", 0, [first.model_copy(update={"event_id": "x"})])
@@ -108,7 +108,10 @@ class EventStoreContract:
         def write(event_id: str) -> None:
             try:
                 store.append(
-                    "t1", "appointment:a1", 1, [rescheduled.model_copy(update={"event_id": event_id})]
+                    "t1",
+                    "appointment:a1",
+                    1,
+                    [rescheduled.model_copy(update={"event_id": event_id})],
                 )
                 outcomes.append("won")
             except ConcurrencyConflict:

@@ -145,7 +145,9 @@ def test_refunds_never_exceed_what_was_paid() -> None:
         decide(c.RefundPayment(**BASE, **refund, refund_id="r2", amount_minor=101), state)
     with pytest.raises(DomainError, match="not on this invoice"):
         decide(
-            c.RefundPayment(**BASE, **{**refund, "payment_id": "nope"}, refund_id="r3", amount_minor=1),
+            c.RefundPayment(
+                **BASE, **{**refund, "payment_id": "nope"}, refund_id="r3", amount_minor=1
+            ),
             state,
         )
 

@@ -77,7 +77,7 @@ def test_naive_timestamps_are_refused() -> None:
         e.AppointmentRescheduled(
             appointment_id="a1",
             previous_start_at=NOW,
-            start_at=datetime(2026, 1, 6, 9, 0),  # noqa: DTZ001 - the point of the test
+            start_at=datetime(2026, 1, 6, 9, 0),
             duration_minutes=30,
             clinician_id="c1",
             room_id="r1",

@@ -1,0 +1,3 @@
+from mymedic.cli import app
+
+app()

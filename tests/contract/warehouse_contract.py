@@ -1,0 +1,124 @@
+"""The warehouse contract: keyed rows, checkpoints and report views, every backend."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from mymedic.ports import Warehouse
+
+AT = datetime(2026, 1, 5, 4, 30, tzinfo=UTC)
+
+
+def patient_row(patient_id: str, tenant_id: str = "t1") -> dict[str, object]:
+    return {
+        "tenant_id": tenant_id,
+        "patient_id": patient_id,
+        "home_branch_id": "b1",
+        "sex": "female",
+        "registration_channel": "portal",
+        "registered_at": AT,
+        "updated_at": AT,
+        "last_event_id": f"ev-{patient_id}",
+    }
+
+
+def appointment_row(
+    appointment_id: str, patient_id: str, status: str, start: date
+) -> dict[str, object]:
+    start_at = datetime(start.year, start.month, start.day, 4, 30, tzinfo=UTC)
+    return {
+        "tenant_id": "t1",
+        "branch_id": "b1",
+        "appointment_id": appointment_id,
+        "patient_id": patient_id,
+        "clinician_id": "c1",
+        "room_id": "r1",
+        "modality": "MRI",
+        "procedure_code": "MRI-KNEE",
+        "channel": "portal",
+        "referral_id": None,
+        "gclid": None,
+        "status": status,
+        "booked_at": AT,
+        "start_at": start_at,
+        "start_date": start,
+        "duration_minutes": 45,
+        "price_minor": 700000,
+        "currency": "INR",
+        "reschedule_count": 0,
+        "cancel_reason": None,
+        "cancelled_at": None,
+        "completed_at": start_at if status == "completed" else None,
+        "no_show_at": None,
+        "updated_at": AT,
+        "last_event_id": f"ev-{appointment_id}",
+    }
+
+
+class WarehouseContract:
+    @pytest.fixture
+    def warehouse(self) -> Warehouse:
+        raise NotImplementedError
+
+    def test_rows_are_upserted_by_key(self, warehouse: Warehouse) -> None:
+        with warehouse.unit_of_work() as uow:
+            uow.put_row("dim_patient", patient_row("p1"))
+            uow.put_row("dim_patient", patient_row("p2"))
+        with warehouse.unit_of_work() as uow:
+            row = uow.get_row("dim_patient", ("t1", "p1"))
+            assert row is not None
+            uow.put_row("dim_patient", {**row, "sex": "other"})
+            assert uow.get_row("dim_patient", ("t1", "missing")) is None
+        rows = warehouse.query("dim_patient", {"tenant_id": "t1"})
+        assert [(r["patient_id"], r["sex"]) for r in rows] == [("p1", "other"), ("p2", "female")]
+        assert rows[0]["registered_at"] == AT
+
+    def test_prefetch_loads_many_rows_at_once(self, warehouse: Warehouse) -> None:
+        with warehouse.unit_of_work() as uow:
+            for i in range(5):
+                uow.put_row("dim_patient", patient_row(f"p{i}"))
+        with warehouse.unit_of_work() as uow:
+            uow.prefetch("dim_patient", [("t1", "p1"), ("t1", "p3"), ("t1", "nope")])
+            assert uow.get_row("dim_patient", ("t1", "p3"))["patient_id"] == "p3"  # type: ignore[index]
+            assert uow.get_row("dim_patient", ("t1", "nope")) is None
+
+    def test_a_failed_unit_of_work_writes_nothing(self, warehouse: Warehouse) -> None:
+        with pytest.raises(RuntimeError), warehouse.unit_of_work() as uow:
+            uow.put_row("dim_patient", patient_row("p1"))
+            uow.set_checkpoint("facts", "t1", "patient:p1", 1)
+            raise RuntimeError("crash before commit")
+        assert warehouse.query("dim_patient") == []
+        with warehouse.unit_of_work() as uow:
+            assert uow.checkpoint("facts", "t1", "patient:p1") == 0
+
+    def test_checkpoints_commit_with_the_rows(self, warehouse: Warehouse) -> None:
+        with warehouse.unit_of_work() as uow:
+            uow.put_row("dim_patient", patient_row("p1"))
+            uow.set_checkpoint("facts", "t1", "patient:p1", 1)
+        with warehouse.unit_of_work() as uow:
+            uow.prefetch_checkpoints("facts", [("t1", "patient:p1"), ("t1", "patient:p2")])
+            assert uow.checkpoint("facts", "t1", "patient:p1") == 1
+            assert uow.checkpoint("facts", "t1", "patient:p2") == 0
+
+    def test_report_view_filters_by_tenant(self, warehouse: Warehouse) -> None:
+        with warehouse.unit_of_work() as uow:
+            uow.put_row(
+                "fct_appointment", appointment_row("a1", "p1", "completed", date(2026, 1, 5))
+            )
+        assert len(warehouse.query("rpt_patient_volume", {"tenant_id": "t1"})) == 1
+        assert warehouse.query("rpt_patient_volume", {"tenant_id": "t2"}) == []
+        with pytest.raises(KeyError):
+            warehouse.query("rpt_patient_volume", {"no_such_column": 1})
+        with pytest.raises(KeyError):
+            warehouse.query("information_schema.tables")
+
+    def test_reset_empties_a_projection_s_tables(self, warehouse: Warehouse) -> None:
+        with warehouse.unit_of_work() as uow:
+            uow.put_row("dim_patient", patient_row("p1"))
+            uow.set_checkpoint("facts", "t1", "patient:p1", 1)
+        warehouse.reset_projection("facts", ["dim_patient"])
+        assert warehouse.query("dim_patient") == []
+        with warehouse.unit_of_work() as uow:
+            assert uow.checkpoint("facts", "t1", "patient:p1") == 0

@@ -1,0 +1,83 @@
+"""The mymedic command line, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+from typer.testing import CliRunner
+
+from mymedic.cli import app
+
+runner = CliRunner()
+
+
+def test_demo_then_report_then_replay(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    demo = runner.invoke(app, ["demo", "--out", str(out), "--appointments", "60", "--seed", "2"])
+    assert demo.exit_code == 0, demo.output
+    assert "Report 1: patient volume" in demo.output
+    csv_path = out / "reports" / "rpt_patient_volume.csv"
+    written = csv_path.read_text()
+    assert written.startswith("tenant_id,branch_id,modality,month,scans,patients,new_patients")
+
+    data = ["--data-dir", str(out / "data")]
+    report = runner.invoke(app, ["report", "patient-volume", *data])
+    assert report.exit_code == 0
+    assert report.stdout == written
+
+    replay = runner.invoke(app, ["replay", *data])
+    assert replay.exit_code == 0, replay.output
+    again = runner.invoke(app, ["report", "rpt_patient_volume", "--format", "json", *data])
+    rows = orjson.loads(again.stdout)
+    assert sum(r["scans"] for r in rows) == sum(
+        int(line.split(",")[4]) for line in written.splitlines()[1:]
+    )
+
+    unknown = runner.invoke(app, ["report", "nope", *data])
+    assert unknown.exit_code == 2
+
+    letters = runner.invoke(app, ["dead-letters", "list", *data])
+    assert letters.exit_code == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_answers_on_a_real_port(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "MYMEDIC_DATA_DIR": str(tmp_path / "data")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mymedic", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok"}
+        assert "/commands/book_appointment" in httpx.get(f"{base}/openapi.json").json()["paths"]
+        bad = httpx.post(f"{base}/commands/book_appointment", content=b"{")
+        assert (bad.status_code, bad.json()["error"]) == (400, "invalid_json")
+        assert httpx.get(f"{base}/nowhere").status_code == 404
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
