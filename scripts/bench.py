@@ -7,9 +7,13 @@ Workload (identical on both sides): N appointments, each booked, rescheduled and
 completed by three separate commands, each its own transaction, on SQLite in WAL mode
 with synchronous=FULL. Ours goes through ``CommandService.handle`` (pydantic command
 validation from plain dicts included, no after-commit dispatch); the peer loads its
-aggregate from the repository, calls the method and saves. Replay feeds every stored
-event through our projections, and the peer reads its notification log, decodes each
-event and writes the same calendar documents.
+aggregate from the repository, calls the method and saves.
+
+Replay rebuilds the calendar read model from the whole log into a fresh SQLite file on
+each side, each the way its own code does it: ours with ``mymedic.app.replay.replay`` and
+its default batch size (one unit of work per batch); the peer with the library's
+projection idiom (``Projection.process_event`` -> a ``SQLiteTrackingRecorder`` view, one
+transaction per event with its tracking record). Both must end with the same documents.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.metadata
+import inspect
 import json
 import os
 import platform
@@ -52,7 +57,8 @@ from mymedic.domain.commands import (
 from mymedic.domain.envelope import Metadata
 
 TENANT = "t-bench"
-BATCH = 2000
+# Our replay runs with the batch size our product code defaults to.
+REPLAY_BATCH: int = inspect.signature(replay).parameters["batch_size"].default
 WARMUP_APPOINTMENTS = 50
 CHUNK = 250  # commands per side between switches in the write phase
 COMMAND_MODELS: dict[str, type[Command]] = {
@@ -196,6 +202,7 @@ def ours_handler(store: SqliteEventStore) -> Callable[[str, dict[str, Any]], Non
 class ReplayRun:
     events: int
     seconds: float
+    transactions: int = 0  # write transactions into the read model, where counted
 
     @property
     def per_second(self) -> float:
@@ -214,20 +221,28 @@ def ours_replay(
         runners.append(ProjectionRunner(CalendarProjection(), documents, store))
     if facts:
         runners.append(ProjectionRunner(WarehouseFactsProjection(), warehouse, store))
+    batches = 0
+
+    def count_batch(_: int) -> None:
+        nonlocal batches
+        batches += 1
+
     began = time.perf_counter()
-    report = replay(store, runners, batch_size=BATCH)
+    report = replay(store, runners, progress=count_batch)
     seconds = time.perf_counter() - began
     warehouse.close()
-    return ReplayRun(report.events, seconds), documents
+    # Each runner applies each batch in one unit of work (one transaction per target).
+    return ReplayRun(report.events, seconds, batches * len(runners)), documents
 
 
-def peer_replay(
-    app: peer.ClinicApp, folder: Path, tag: str
-) -> tuple[ReplayRun, SqliteDocumentStore]:
-    documents = SqliteDocumentStore(folder / f"read_models_{tag}.sqlite", "FULL")
+def peer_replay(app: peer.ClinicApp, folder: Path, tag: str) -> tuple[ReplayRun, peer.CalendarView]:
+    """A fresh view file, opened (tables created) before the clock starts, as ours is."""
+    view = peer.open_view(folder / f"calendar_view_{tag}.sqlite")
+    projection = peer.CalendarProjection(view)
     began = time.perf_counter()
-    events = peer.replay_calendar(app, documents, BATCH)
-    return ReplayRun(events, time.perf_counter() - began), documents
+    events = peer.run_projection(app, projection)
+    # One transaction per event: process_event -> one view command -> BEGIN ... COMMIT.
+    return ReplayRun(events, time.perf_counter() - began, events), view
 
 
 def ours_read_decode(store: SqliteEventStore) -> ReplayRun:
@@ -235,7 +250,7 @@ def ours_read_decode(store: SqliteEventStore) -> ReplayRun:
     position = 0
     events = 0
     began = time.perf_counter()
-    while batch := store.read_all(position, BATCH):
+    while batch := store.read_all(position, REPLAY_BATCH):
         for stored in batch:
             stored.envelope.data()
         position = batch[-1].global_position
@@ -248,7 +263,10 @@ def peer_read_decode(app: peer.ClinicApp) -> ReplayRun:
     events = 0
     began = time.perf_counter()
     while page := app.recorder.select_notifications(
-        start=position, limit=BATCH, inclusive_of_start=False
+        start=position,
+        limit=peer.SUBSCRIPTION_PAGE,
+        topics=peer.CalendarProjection.topics,
+        inclusive_of_start=False,
     ):
         for notification in page:
             app.mapper.to_domain_event(notification)
@@ -284,6 +302,10 @@ class CommitFloor:
 
 def calendar_snapshot(documents: SqliteDocumentStore) -> tuple[list[Any], list[Any]]:
     return documents.query(DAYS, TENANT), documents.query(INDEX, TENANT)
+
+
+def peer_calendar_snapshot(view: peer.CalendarView) -> tuple[list[Any], list[Any]]:
+    return view.documents(peer.DAYS, TENANT), view.documents(peer.INDEX, TENANT)
 
 
 def median_run(runs: list[ReplayRun]) -> ReplayRun:
@@ -347,7 +369,7 @@ def warm_up(n: int) -> None:
     with tempfile.TemporaryDirectory(prefix="mymedic-bench-warm-peer-") as folder:
         app = peer.open_app(Path(folder) / "peer.sqlite")
         timed_write(workload, lambda kind, d: peer.HANDLERS[kind](app, d))
-        peer_replay(app, Path(folder), "warm")
+        peer_replay(app, Path(folder), "warm")[1].close()
         app.close()
 
 
@@ -369,7 +391,7 @@ class ReplayPhase:
     ours_decode: list[ReplayRun]
     peer_decode: list[ReplayRun]
     ours_docs: SqliteDocumentStore
-    peer_docs: SqliteDocumentStore
+    peer_view: peer.CalendarView
 
 
 def write_phase(
@@ -419,31 +441,37 @@ def replay_phase(
         k: [] for k in ("cal", "all", "facts", "peer", "ours_decode", "peer_decode")
     }
     docs: SqliteDocumentStore | None = None
-    peer_docs: SqliteDocumentStore | None = None
+    view: peer.CalendarView | None = None
     for rep in range(repeats):
         log(f"replay round {rep + 1}/{repeats}")
+        if docs is not None:
+            docs.close()
+        if view is not None:
+            view.close()
         gc.collect()
         cal, docs = ours_replay(store, ours_dir, f"cal{rep}", calendar=True, facts=False)
         runs["cal"].append(cal)
         gc.collect()
-        runs["all"].append(ours_replay(store, ours_dir, f"all{rep}", calendar=True, facts=True)[0])
+        both, both_docs = ours_replay(store, ours_dir, f"all{rep}", calendar=True, facts=True)
+        runs["all"].append(both)
         gc.collect()
-        runs["facts"].append(
-            ours_replay(store, ours_dir, f"facts{rep}", calendar=False, facts=True)[0]
-        )
+        facts, facts_docs = ours_replay(store, ours_dir, f"facts{rep}", calendar=False, facts=True)
+        runs["facts"].append(facts)
+        for extra in (both_docs, facts_docs):
+            if extra is not None:
+                extra.close()
         gc.collect()
-        theirs, peer_docs = peer_replay(app, peer_dir, f"peer{rep}")
+        theirs, view = peer_replay(app, peer_dir, f"peer{rep}")
         runs["peer"].append(theirs)
         gc.collect()
         runs["ours_decode"].append(ours_read_decode(store))
         runs["peer_decode"].append(peer_read_decode(app))
         log(
-            f"  ours calendar {cal.per_second:,.0f}/s,"
-            f" ours all {runs['all'][-1].per_second:,.0f}/s,"
-            f" ours facts {runs['facts'][-1].per_second:,.0f}/s,"
-            f" peer {theirs.per_second:,.0f}/s"
+            f"  ours calendar {cal.per_second:,.0f}/s ({cal.transactions} transactions),"
+            f" ours all {both.per_second:,.0f}/s, ours facts {facts.per_second:,.0f}/s,"
+            f" peer {theirs.per_second:,.0f}/s ({theirs.transactions} transactions)"
         )
-    if docs is None or peer_docs is None:
+    if docs is None or view is None:
         raise RuntimeError("no replay ran")
     return ReplayPhase(
         runs["cal"],
@@ -453,7 +481,7 @@ def replay_phase(
         runs["ours_decode"],
         runs["peer_decode"],
         docs,
-        peer_docs,
+        view,
     )
 
 
@@ -461,16 +489,19 @@ def durability(
     store: SqliteEventStore, app: peer.ClinicApp, replayed: ReplayPhase, folder: Path
 ) -> str:
     """The SQLite settings as the live connections report them, on both sides."""
-    with peer.raw_connection(app, writer=True) as conn:
-        peer_writer = pragmas(conn)
-    with peer.raw_connection(app, writer=False) as conn:
-        peer_reader = pragmas(conn)
+    settings = {}
+    for side, datastore in (("app", peer.app_datastore(app)), ("view", replayed.peer_view.datastore)):
+        for role, writer in (("writer", True), ("reader", False)):
+            with peer.raw_connection(datastore, writer=writer) as conn:
+                settings[side, role] = pragmas(conn)
     return (
         f"ours: event store {pragmas(store._conn)}, read models"
-        f" {pragmas(replayed.ours_docs._conn)} (BEGIN IMMEDIATE ... COMMIT per command); "
-        f"peer (eventsourcing.sqlite): writer {peer_writer}, reader {peer_reader}"
-        " (BEGIN ... COMMIT per save); peer calendar read model: SqliteDocumentStore"
-        f" {pragmas(replayed.peer_docs._conn)}; files on {machine_fs(folder)}"
+        f" {pragmas(replayed.ours_docs._conn)} (BEGIN IMMEDIATE ... COMMIT per command,"
+        " per replay batch); peer (eventsourcing.sqlite): application writer"
+        f" {settings['app', 'writer']}, reader {settings['app', 'reader']} (BEGIN ... COMMIT"
+        " per save); peer calendar view (SQLiteTrackingRecorder subclass, own file): writer"
+        f" {settings['view', 'writer']}, reader {settings['view', 'reader']} (BEGIN ... COMMIT"
+        f" per event, library defaults); files on {machine_fs(folder)}"
     )
 
 
@@ -571,12 +602,12 @@ def run(n: int, replay_repeats: int) -> dict[str, Any]:
             "peer": app.recorder.max_notification_id() or 0,
         }
         replayed = replay_phase(store, app, ours_dir, peer_dir, replay_repeats)
-        same = calendar_snapshot(replayed.ours_docs) == calendar_snapshot(replayed.peer_docs)
+        same = calendar_snapshot(replayed.ours_docs) == peer_calendar_snapshot(replayed.peer_view)
         if not same:
             log("WARNING: the peer's calendar documents differ from ours")
         durable = durability(store, app, replayed, ours_dir)
         replayed.ours_docs.close()
-        replayed.peer_docs.close()
+        replayed.peer_view.close()
         store.close()
         app.close()
     finally:

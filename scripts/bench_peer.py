@@ -1,9 +1,13 @@
 """The benchmark's peer: the same appointment workload on the `eventsourcing` library.
 
-An ``Appointment`` aggregate with ``@event`` methods, an ``Application`` on the
-library's SQLite persistence, and a calendar projection that reads the application's
-notification log and writes the same ``calendar_days``/``calendar_index`` documents as
-our ``CalendarProjection`` into a ``SqliteDocumentStore`` (with per-stream checkpoints).
+An ``Appointment`` aggregate with ``@event`` methods and an ``Application`` on the
+library's SQLite persistence (the write path), and the calendar read model built the way
+the library's ``eventsourcing.projection`` module intends a materialised view to be built:
+a ``Projection`` subclass whose ``@singledispatchmethod process_event`` calls command
+methods on a view class that subclasses ``SQLiteTrackingRecorder``, each command writing
+the calendar documents and the tracking record in one SQLite transaction of the view's
+own database. The view holds the same ``calendar_days``/``calendar_index`` documents as
+our ``CalendarProjection``, in its own tables; nothing here uses MyMedic code.
 """
 
 from __future__ import annotations
@@ -17,15 +21,25 @@ from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import orjson
 from eventsourcing.application import Application
+from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.sqlite import SQLiteFactory
-
-from mymedic.adapters.local.documents import SqliteDocumentStore, SqliteUnitOfWork
+from eventsourcing.persistence import InfrastructureFactory, Tracking
+from eventsourcing.projection import Projection
+from eventsourcing.sqlite import (
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteFactory,
+    SQLiteTrackingRecorder,
+)
+from eventsourcing.utils import Environment, get_topic
 
 DAYS = "calendar_days"
 INDEX = "calendar_index"
-PROJECTION = "calendar"
+# ListenNotifySubscription._select_limit: the page size of the library's own
+# subscriptions (POPO, PostgreSQL), which its ProjectionRunner iterates.
+SUBSCRIPTION_PAGE = 500
 
 
 class PeerDomainError(Exception):
@@ -237,16 +251,147 @@ HANDLERS: dict[str, Callable[[ClinicApp, dict[str, Any]], None]] = {
 
 
 @contextmanager
-def raw_connection(app: ClinicApp, *, writer: bool) -> Iterator[sqlite3.Connection]:
+def raw_connection(datastore: SQLiteDatastore, *, writer: bool) -> Iterator[sqlite3.Connection]:
     """The sqlite3 connection under one of the library's pooled connections."""
-    factory = app.factory
-    if not isinstance(factory, SQLiteFactory):
-        raise TypeError(f"the peer runs on {type(factory).__name__}, not SQLite")
-    with factory.datastore.get_connection(commit=writer) as conn:
+    with datastore.get_connection(commit=writer) as conn:
         yield conn._sqlite_conn
 
 
-# --- replay: the notification log into the calendar read model -------------------------
+def app_datastore(app: ClinicApp) -> SQLiteDatastore:
+    factory = app.factory
+    if not isinstance(factory, SQLiteFactory):
+        raise TypeError(f"the peer runs on {type(factory).__name__}, not SQLite")
+    return factory.datastore
+
+
+# --- replay: the library's projection idiom into a materialised calendar view -----------
+
+
+Doc = dict[str, Any]
+
+
+class _Rows:
+    """The documents one view command touches, read by key inside its transaction and
+    each written once before the tracking record (no caching across commands)."""
+
+    def __init__(self, cursor: SQLiteCursor) -> None:
+        self._c = cursor
+        self._docs: dict[tuple[str, str, str], Doc | None] = {}
+        self._dirty: set[tuple[str, str, str]] = set()
+
+    def get(self, table: str, tenant: str, doc_id: str) -> Doc | None:
+        key = (table, tenant, doc_id)
+        if key not in self._docs:
+            self._c.execute(
+                f"SELECT body FROM {table} WHERE tenant_id = ? AND doc_id = ?", (tenant, doc_id)
+            )
+            row = self._c.fetchone()
+            self._docs[key] = orjson.loads(row["body"]) if row else None
+        return self._docs[key]
+
+    def put(self, table: str, tenant: str, doc_id: str, doc: Doc | None) -> None:
+        key = (table, tenant, doc_id)
+        self._docs[key] = doc
+        self._dirty.add(key)
+
+    def write(self) -> None:
+        for key in sorted(self._dirty):
+            table, tenant, doc_id = key
+            doc = self._docs[key]
+            if doc is None:
+                self._c.execute(
+                    f"DELETE FROM {table} WHERE tenant_id = ? AND doc_id = ?", (tenant, doc_id)
+                )
+            else:
+                self._c.execute(
+                    f"INSERT INTO {table} VALUES (?, ?, ?)"
+                    " ON CONFLICT DO UPDATE SET body = excluded.body",
+                    (tenant, doc_id, orjson.dumps(doc)),
+                )
+
+
+def _counts(doc: Doc) -> dict[str, int]:
+    return dict(Counter(a["status"] for a in doc["appointments"].values()))
+
+
+def _place(rows: _Rows, tenant: str, branch: str, entry: Doc) -> None:
+    day = entry["date"]
+    doc_id = f"{branch}:{day}"
+    doc = rows.get(DAYS, tenant, doc_id) or {
+        "tenant_id": tenant,
+        "branch_id": branch,
+        "date": day,
+        "appointments": {},
+    }
+    doc["appointments"][entry["appointment_id"]] = entry
+    doc["counts"] = _counts(doc)
+    rows.put(DAYS, tenant, doc_id, doc)
+    rows.put(INDEX, tenant, entry["appointment_id"], {"tenant_id": tenant, "day_doc": doc_id})
+
+
+def _take(rows: _Rows, tenant: str, appointment_id: str) -> Doc:
+    index = rows.get(INDEX, tenant, appointment_id)
+    if index is None:
+        raise LookupError(f"appointment {appointment_id} is not on the calendar")
+    doc = rows.get(DAYS, tenant, index["day_doc"])
+    if doc is None:
+        raise LookupError(f"calendar day {index['day_doc']} is missing")
+    entry: Doc = doc["appointments"].pop(appointment_id)
+    if doc["appointments"]:
+        doc["counts"] = _counts(doc)
+        rows.put(DAYS, tenant, index["day_doc"], doc)
+    else:
+        rows.put(DAYS, tenant, index["day_doc"], None)
+    return entry
+
+
+class CalendarView(SQLiteTrackingRecorder):
+    """The materialised view: one document per branch and day plus an index document per
+    appointment, in the view's own tables beside the library's ``tracking`` table. Each
+    command is one ``datastore.transaction(commit=True)`` (BEGIN ... COMMIT) that reads
+    what it needs, writes the changed documents and inserts the tracking record, so a
+    document change is recorded atomically and uniquely with its position."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        statements.extend(
+            f"CREATE TABLE IF NOT EXISTS {table} (tenant_id TEXT NOT NULL,"
+            " doc_id TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (tenant_id, doc_id))"
+            for table in (DAYS, INDEX)
+        )
+        return statements
+
+    def _command(self, tracking: Tracking, change: Callable[[_Rows], None]) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            rows = _Rows(c)
+            change(rows)
+            rows.write()
+            self._insert_tracking(c, tracking)
+
+    def book(self, tenant: str, branch: str, entry: Doc, tracking: Tracking) -> None:
+        self._command(tracking, lambda rows: _place(rows, tenant, branch, entry))
+
+    def update(
+        self, tenant: str, branch: str, appointment_id: str, changes: Doc, tracking: Tracking
+    ) -> None:
+        """Take the appointment off its day, change it, and put it on its (new) day."""
+
+        def change(rows: _Rows) -> None:
+            entry = _take(rows, tenant, appointment_id)
+            entry.update(changes)
+            _place(rows, tenant, branch, entry)
+
+        self._command(tracking, change)
+
+    def documents(self, table: str, tenant: str) -> list[Doc]:
+        if table not in (DAYS, INDEX):
+            raise ValueError(f"no table {table!r} in the calendar view")
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT body FROM {table} WHERE tenant_id = ? ORDER BY doc_id", (tenant,))
+            return [orjson.loads(row["body"]) for row in c.fetchall()]
+
+    def close(self) -> None:
+        self.datastore.close()
 
 
 def _times(start_at: datetime, duration_minutes: int) -> dict[str, str]:
@@ -257,39 +402,20 @@ def _times(start_at: datetime, duration_minutes: int) -> dict[str, str]:
     }
 
 
-def _place(uow: SqliteUnitOfWork, tenant: str, branch: str, entry: dict[str, Any]) -> None:
-    day = entry["date"]
-    doc_id = f"{branch}:{day}"
-    doc = uow.get(DAYS, tenant, doc_id) or {
-        "tenant_id": tenant,
-        "branch_id": branch,
-        "date": day,
-        "appointments": {},
-    }
-    doc["appointments"][entry["appointment_id"]] = entry
-    doc["counts"] = dict(Counter(a["status"] for a in doc["appointments"].values()))
-    uow.put(DAYS, tenant, doc_id, doc)
-    uow.put(INDEX, tenant, entry["appointment_id"], {"tenant_id": tenant, "day_doc": doc_id})
+class CalendarProjection(Projection[CalendarView]):
+    name = "calendar"
+    topics = (
+        get_topic(Appointment.Booked),
+        get_topic(Appointment.Rescheduled),
+        get_topic(Appointment.Completed),
+    )
 
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
 
-def _remove(uow: SqliteUnitOfWork, tenant: str, appointment_id: str) -> dict[str, Any]:
-    index = uow.get(INDEX, tenant, appointment_id)
-    if index is None:
-        raise LookupError(f"appointment {appointment_id} is not on the calendar")
-    doc = uow.get(DAYS, tenant, index["day_doc"])
-    if doc is None:
-        raise LookupError(f"calendar day {index['day_doc']} is missing")
-    entry: dict[str, Any] = doc["appointments"].pop(appointment_id)
-    if doc["appointments"]:
-        doc["counts"] = dict(Counter(a["status"] for a in doc["appointments"].values()))
-        uow.put(DAYS, tenant, index["day_doc"], doc)
-    else:
-        uow.delete(DAYS, tenant, index["day_doc"])
-    return entry
-
-
-def apply(uow: SqliteUnitOfWork, ev: object) -> None:
-    if isinstance(ev, Appointment.Booked):
+    @process_event.register
+    def booked(self, ev: Appointment.Booked, tracking: Tracking) -> None:
         entry = {
             "appointment_id": ev.appointment_id,
             "patient_id": ev.patient_id,
@@ -301,42 +427,68 @@ def apply(uow: SqliteUnitOfWork, ev: object) -> None:
             "status": "booked",
             **_times(ev.start_at, ev.duration_minutes),
         }
-        _place(uow, ev.tenant_id, ev.branch_id, entry)
-    elif isinstance(ev, Appointment.Rescheduled):
-        entry = _remove(uow, ev.tenant_id, ev.appointment_id)
-        entry.update(
-            clinician_id=ev.clinician_id,
-            room_id=ev.room_id,
+        self.view.book(ev.tenant_id, ev.branch_id, entry, tracking)
+
+    @process_event.register
+    def rescheduled(self, ev: Appointment.Rescheduled, tracking: Tracking) -> None:
+        changes = {
+            "clinician_id": ev.clinician_id,
+            "room_id": ev.room_id,
             **_times(ev.start_at, ev.duration_minutes),
-        )
-        _place(uow, ev.tenant_id, ev.branch_id, entry)
-    elif isinstance(ev, Appointment.Completed):
-        entry = _remove(uow, ev.tenant_id, ev.appointment_id)
-        entry["status"] = "completed"
-        _place(uow, ev.tenant_id, ev.branch_id, entry)
+        }
+        self.view.update(ev.tenant_id, ev.branch_id, ev.appointment_id, changes, tracking)
+
+    @process_event.register
+    def completed(self, ev: Appointment.Completed, tracking: Tracking) -> None:
+        changes = {"status": "completed"}
+        self.view.update(ev.tenant_id, ev.branch_id, ev.appointment_id, changes, tracking)
 
 
-def replay_calendar(app: ClinicApp, documents: SqliteDocumentStore, page_size: int = 2000) -> int:
-    """Read the notification log in pages, decode each notification, and apply it to the
-    calendar documents in one transaction per page, with a checkpoint per stream."""
-    position = 0
+def open_view(db_path: Path) -> CalendarView:
+    """As ``ProjectionRunner`` builds a view: an infrastructure factory from an
+    environment named after the projection, then ``tracking_recorder(view_class)``."""
+    env = Environment(
+        CalendarProjection.name,
+        {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(db_path),
+            "CREATE_TABLE": "y",
+        },
+    )
+    factory = InfrastructureFactory[CalendarView].construct(env=env)
+    return factory.tracking_recorder(CalendarView)
+
+
+def run_projection(app: ClinicApp, projection: CalendarProjection) -> int:
+    """Catch the view up with the application, as ``ProjectionRunner`` does through an
+    ``ApplicationSubscription``: from the view's ``max_tracking_id``, notifications in
+    pages of ``SUBSCRIPTION_PAGE`` filtered by the projection's topics in the database,
+    each mapped to its domain event and passed with ``Tracking(app.name, id)`` to
+    ``process_event``. The runner itself cannot be used here: it needs
+    ``recorder.subscribe()``, which ``SQLiteApplicationRecorder`` does not implement
+    (raises NotImplementedError), so this loop does in one thread what the subscription's
+    pull thread and the runner's processing thread do, and returns when caught up."""
+    name = app.name
+    mapper = app.mapper
+    recorder = app.recorder
+    position = projection.view.max_tracking_id(name) or 0
     count = 0
-    while page := app.recorder.select_notifications(
-        start=position, limit=page_size, inclusive_of_start=False
+    while page := recorder.select_notifications(
+        start=position,
+        limit=SUBSCRIPTION_PAGE,
+        topics=projection.topics,
+        inclusive_of_start=False,
     ):
-        with documents.unit_of_work() as uow:
-            for notification in page:
-                ev = app.mapper.to_domain_event(notification)
-                tenant: str = ev.tenant_id  # type: ignore[attr-defined]
-                stream = f"appointment:{ev.appointment_id}"  # type: ignore[attr-defined]
-                last = uow.checkpoint(PROJECTION, tenant, stream)
-                version = ev.originator_version
-                if version <= last:
-                    continue
-                if version > last + 1:
-                    raise LookupError(f"{stream} jumps from {last} to {version}")
-                apply(uow, ev)
-                uow.set_checkpoint(PROJECTION, tenant, stream, version)
+        for notification in page:
+            projection.process_event(
+                mapper.to_domain_event(notification), Tracking(name, notification.id)
+            )
         position = page[-1].id
         count += len(page)
     return count
+
+
+def replay_calendar(app: ClinicApp, db_path: Path) -> tuple[int, CalendarView]:
+    """A fresh view in its own SQLite file, caught up with the whole notification log."""
+    view = open_view(db_path)
+    return run_projection(app, CalendarProjection(view)), view

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cached_property
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -92,7 +92,11 @@ def build_envelope(
     expected_personal = PERSONAL_DATA_MODELS.get(payload.event_type)
     if personal is not None and not isinstance(personal, expected_personal or ()):
         raise TypeError(f"{payload.event_type} does not carry {type(personal).__name__}")
-    return EventEnvelope(
+    if occurred_at.utcoffset() is None or recorded_at.utcoffset() is None:
+        raise ValueError("occurred_at and recorded_at must carry a timezone")
+    # Every part was validated already (the payload and personal models, the metadata,
+    # the aware timestamps), so the envelope is assembled without validating it again.
+    return EventEnvelope.model_construct(
         event_id=event_id or new_event_id(),
         event_type=payload.event_type,
         schema_version=payload.schema_version,
@@ -110,11 +114,3 @@ def build_envelope(
         subject_id=subject_id if personal is not None else None,
         personal=personal.model_dump(mode="json") if personal is not None else None,
     )
-
-
-def is_uuid(value: str) -> bool:
-    try:
-        UUID(value)
-    except ValueError:
-        return False
-    return True

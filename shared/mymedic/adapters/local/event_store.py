@@ -69,33 +69,39 @@ class SqliteEventStore:
                     f"expected {expected_version + offset}"
                 )
         event_ids = tuple(event.event_id for event in events)
+        rows = [
+            (
+                event.event_id,
+                tenant_id,
+                stream_id,
+                event.stream_version,
+                event.event_type,
+                event.model_dump_json().encode(),
+            )
+            for event in events
+        ]
         with self._lock, write_transaction(self._conn) as conn:
-            stored = self._already_stored(conn, tenant_id, stream_id, event_ids)
-            if stored is not None:
-                return AppendResult(stream_id, stored, event_ids, duplicate=True)
             actual = self._version(conn, tenant_id, stream_id)
             if actual != expected_version:
+                # A retry of an append that went through finds the stream moved on.
+                stored = self._already_stored(conn, tenant_id, stream_id, event_ids)
+                if stored is not None:
+                    return AppendResult(stream_id, stored, event_ids, duplicate=True)
                 raise ConcurrencyConflict(tenant_id, stream_id, expected_version, actual)
-            conn.executemany(
-                "INSERT INTO events (event_id, tenant_id, stream_id, stream_version,"
-                " event_type, body) VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        event.event_id,
-                        tenant_id,
-                        stream_id,
-                        event.stream_version,
-                        event.event_type,
-                        event.model_dump_json().encode(),
+            positions = []
+            for row in rows:
+                try:
+                    cursor = conn.execute(
+                        "INSERT INTO events (event_id, tenant_id, stream_id, stream_version,"
+                        " event_type, body) VALUES (?, ?, ?, ?, ?, ?)",
+                        row,
                     )
-                    for event in events
-                ],
-            )
-            conn.execute(
-                "INSERT INTO outbox (global_position) SELECT global_position FROM events"
-                " WHERE tenant_id = ? AND stream_id = ? AND stream_version > ?",
-                (tenant_id, stream_id, expected_version),
-            )
+                except sqlite3.IntegrityError as exc:
+                    # The version was checked under the write lock: only the event id
+                    # can clash, with an event of another stream.
+                    raise EventIdReused(f"event id {row[0]} is already stored") from exc
+                positions.append((cursor.lastrowid,))
+            conn.executemany("INSERT INTO outbox (global_position) VALUES (?)", positions)
         return AppendResult(stream_id, expected_version + len(events), event_ids, duplicate=False)
 
     @staticmethod
