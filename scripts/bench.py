@@ -210,9 +210,16 @@ class ReplayRun:
 
 
 def ours_replay(
-    store: SqliteEventStore, folder: Path, tag: str, *, calendar: bool, facts: bool
+    store: SqliteEventStore,
+    folder: Path,
+    tag: str,
+    *,
+    calendar: bool,
+    facts: bool,
+    batch_size: int | None = None,
 ) -> tuple[ReplayRun, SqliteDocumentStore | None]:
-    """One replay of the whole store into fresh read models (files in ``folder``)."""
+    """One replay of the whole store into fresh read models (files in ``folder``), with
+    ``replay``'s own default batch size unless a diagnostic asks for another."""
     documents = SqliteDocumentStore(folder / f"read_models_{tag}.sqlite", "FULL")
     warehouse = DuckDbWarehouse(folder / f"warehouse_{tag}.duckdb")
     warehouse.ensure_schema()
@@ -228,7 +235,10 @@ def ours_replay(
         batches += 1
 
     began = time.perf_counter()
-    report = replay(store, runners, progress=count_batch)
+    if batch_size is None:
+        report = replay(store, runners, progress=count_batch)
+    else:
+        report = replay(store, runners, batch_size=batch_size, progress=count_batch)
     seconds = time.perf_counter() - began
     warehouse.close()
     # Each runner applies each batch in one unit of work (one transaction per target).
@@ -387,9 +397,10 @@ class ReplayPhase:
     calendar: list[ReplayRun]
     all_projections: list[ReplayRun]
     facts: list[ReplayRun]
-    peer: list[ReplayRun]
+    peer_runs: list[ReplayRun]
     ours_decode: list[ReplayRun]
     peer_decode: list[ReplayRun]
+    batch_1: list[ReplayRun]
     ours_docs: SqliteDocumentStore
     peer_view: peer.CalendarView
 
@@ -438,7 +449,7 @@ def replay_phase(
 ) -> ReplayPhase:
     """Each repeat replays into fresh read-model files; callers report the median."""
     runs: dict[str, list[ReplayRun]] = {
-        k: [] for k in ("cal", "all", "facts", "peer", "ours_decode", "peer_decode")
+        k: [] for k in ("cal", "all", "facts", "peer", "ours_decode", "peer_decode", "batch_1")
     }
     docs: SqliteDocumentStore | None = None
     view: peer.CalendarView | None = None
@@ -466,10 +477,19 @@ def replay_phase(
         gc.collect()
         runs["ours_decode"].append(ours_read_decode(store))
         runs["peer_decode"].append(peer_read_decode(app))
+        gc.collect()
+        # Diagnostic only: our calendar at one transaction per event, like the peer.
+        batch_1, batch_1_docs = ours_replay(
+            store, ours_dir, f"batch1_{rep}", calendar=True, facts=False, batch_size=1
+        )
+        runs["batch_1"].append(batch_1)
+        if batch_1_docs is not None:
+            batch_1_docs.close()
         log(
             f"  ours calendar {cal.per_second:,.0f}/s ({cal.transactions} transactions),"
             f" ours all {both.per_second:,.0f}/s, ours facts {facts.per_second:,.0f}/s,"
-            f" peer {theirs.per_second:,.0f}/s ({theirs.transactions} transactions)"
+            f" peer {theirs.per_second:,.0f}/s ({theirs.transactions} transactions);"
+            f" diagnostic ours calendar batch 1 {batch_1.per_second:,.0f}/s"
         )
     if docs is None or view is None:
         raise RuntimeError("no replay ran")
@@ -480,6 +500,7 @@ def replay_phase(
         runs["peer"],
         runs["ours_decode"],
         runs["peer_decode"],
+        runs["batch_1"],
         docs,
         view,
     )
@@ -490,7 +511,10 @@ def durability(
 ) -> str:
     """The SQLite settings as the live connections report them, on both sides."""
     settings = {}
-    for side, datastore in (("app", peer.app_datastore(app)), ("view", replayed.peer_view.datastore)):
+    for side, datastore in (
+        ("app", peer.app_datastore(app)),
+        ("view", replayed.peer_view.datastore),
+    ):
         for role, writer in (("writer", True), ("reader", False)):
             with peer.raw_connection(datastore, writer=writer) as conn:
                 settings[side, role] = pragmas(conn)
@@ -543,17 +567,41 @@ def replay_report(r: ReplayPhase, n: int, same: bool, durable: str) -> dict[str,
     cal = median_run(r.calendar)
     both = median_run(r.all_projections)
     facts = median_run(r.facts)
-    theirs = median_run(r.peer)
+    theirs = median_run(r.peer_runs)
     ours_decode = median_run(r.ours_decode)
     peer_decode = median_run(r.peer_decode)
+    batch_1 = median_run(r.batch_1)
     return {
         "headline": (
-            "ours = our calendar projection alone (SqliteEventStore.read_all +"
-            " ProjectionRunner(CalendarProjection) via mymedic.app.replay.replay, batch"
-            " 2000); peer = eventsourcing notification log in pages of 2000,"
-            " mapper.to_domain_event, the same calendar documents and per-stream"
-            " checkpoints in the same SqliteDocumentStore class, one transaction per page"
+            "ours = our calendar projection alone: mymedic.app.replay.replay(store,"
+            " [ProjectionRunner(CalendarProjection(), SqliteDocumentStore, store)]) with its"
+            f" default batch size ({REPLAY_BATCH}); peer = the eventsourcing library's"
+            " projection idiom: a Projection subclass (@singledispatchmethod process_event)"
+            " driving a SQLiteTrackingRecorder subclass that writes the same calendar"
+            " documents and the tracking record in one transaction per event, fed as the"
+            " library's ProjectionRunner feeds it (notifications from max_tracking_id in"
+            f" pages of {peer.SUBSCRIPTION_PAGE}, filtered by topic, mapper.to_domain_event,"
+            " Tracking(app.name, id)); each side into a fresh SQLite file, WAL +"
+            " synchronous=FULL"
         ),
+        "granularity": {
+            "ours": (
+                f"one write transaction per replay batch of up to {REPLAY_BATCH} events"
+                " (the product default): each document read at most once and each changed"
+                " document, per-stream checkpoint and the global position written once per"
+                " batch"
+            ),
+            "peer": (
+                "one write transaction per event (the library's idiom: process_event ->"
+                " one view command = BEGIN ... COMMIT): reads the 1-3 documents it needs,"
+                " writes the changed ones and upserts the tracking row; no state kept"
+                " between events"
+            ),
+            "ours_transactions": cal.transactions,
+            "peer_transactions": theirs.transactions,
+            "ours_ms_per_event": round(cal.seconds / cal.events * 1000, 4),
+            "peer_ms_per_event": round(theirs.seconds / theirs.events * 1000, 4),
+        },
         "ours": round(cal.per_second, 1),
         "peer": round(theirs.per_second, 1),
         "unit": "events/s",
@@ -562,10 +610,23 @@ def replay_report(r: ReplayPhase, n: int, same: bool, durable: str) -> dict[str,
         "ours_all_projections": round(both.per_second, 1),
         "ours_all_projections_ratio": round(both.per_second / theirs.per_second, 3),
         "ours_warehouse_facts_only": round(facts.per_second, 1),
+        "ours_calendar_batch_1": {
+            "what": (
+                "diagnostic, not the headline and not how our product runs: our calendar"
+                " replay with batch_size=1, i.e. one transaction per event like the peer;"
+                " isolates transaction granularity from the rest of the code path;"
+                " median of the same repeats"
+            ),
+            "ours": round(batch_1.per_second, 1),
+            "ratio_to_peer": round(batch_1.per_second / theirs.per_second, 3),
+            "transactions": batch_1.transactions,
+            "ms_per_event": round(batch_1.seconds / batch_1.events * 1000, 4),
+        },
         "read_decode_only": {
             "what": (
-                "diagnostic, no projection: ours read_all pages + envelope.data();"
-                " peer select_notifications pages + mapper.to_domain_event"
+                f"diagnostic, no projection: ours read_all pages of {REPLAY_BATCH} +"
+                f" envelope.data(); peer select_notifications pages of {peer.SUBSCRIPTION_PAGE}"
+                " filtered by the projection's topics + mapper.to_domain_event"
             ),
             "ours": round(ours_decode.per_second, 1),
             "peer": round(peer_decode.per_second, 1),
@@ -602,7 +663,9 @@ def run(n: int, replay_repeats: int) -> dict[str, Any]:
             "peer": app.recorder.max_notification_id() or 0,
         }
         replayed = replay_phase(store, app, ours_dir, peer_dir, replay_repeats)
-        same = calendar_snapshot(replayed.ours_docs) == peer_calendar_snapshot(replayed.peer_view)
+        ours_days, ours_index = calendar_snapshot(replayed.ours_docs)
+        same = (ours_days, ours_index) == peer_calendar_snapshot(replayed.peer_view)
+        compared = {"calendar_days": len(ours_days), "calendar_index": len(ours_index)}
         if not same:
             log("WARNING: the peer's calendar documents differ from ours")
         durable = durability(store, app, replayed, ours_dir)
@@ -616,7 +679,11 @@ def run(n: int, replay_repeats: int) -> dict[str, Any]:
         shutil.rmtree(floor_dir, ignore_errors=True)
     return {
         "write_path": write_report(written, n, len(workload), durable),
-        "replay": {**replay_report(replayed, n, same, durable), "events_stored": stored},
+        "replay": {
+            **replay_report(replayed, n, same, durable),
+            "documents_compared": compared,
+            "events_stored": stored,
+        },
         "machine": machine(),
         "elapsed_s": round(time.perf_counter() - started, 1),
     }

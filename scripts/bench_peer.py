@@ -486,9 +486,3 @@ def run_projection(app: ClinicApp, projection: CalendarProjection) -> int:
         position = page[-1].id
         count += len(page)
     return count
-
-
-def replay_calendar(app: ClinicApp, db_path: Path) -> tuple[int, CalendarView]:
-    """A fresh view in its own SQLite file, caught up with the whole notification log."""
-    view = open_view(db_path)
-    return run_projection(app, CalendarProjection(view)), view

@@ -1,5 +1,6 @@
 -- Patients, pseudonymous: no name, phone, e-mail, date of birth or postcode ever lands
 -- in the warehouse (those stay in the event store's encrypted personal part).
+-- key: tenant_id, patient_id
 create table if not exists dim_patient (
     tenant_id string not null,
     patient_id string not null,
@@ -8,8 +9,7 @@ create table if not exists dim_patient (
     registration_channel string not null,
     registered_at timestamp not null,
     updated_at timestamp not null,
-    last_event_id string not null,
-    primary key (tenant_id, patient_id) not enforced
+    last_event_id string not null
 )
 partition by date(registered_at)
 cluster by tenant_id, home_branch_id

@@ -1,5 +1,6 @@
 -- One row per appointment, at its latest state. start_date is the clinic's own calendar
 -- date of the start (the wall clock the booking was made in), not the UTC date.
+-- key: tenant_id, appointment_id
 create table if not exists fct_appointment (
     tenant_id string not null,
     branch_id string not null,
@@ -25,8 +26,7 @@ create table if not exists fct_appointment (
     completed_at timestamp,
     no_show_at timestamp,
     updated_at timestamp not null,
-    last_event_id string not null,
-    primary key (tenant_id, appointment_id) not enforced
+    last_event_id string not null
 )
 partition by start_date
 cluster by tenant_id, branch_id

@@ -1,13 +1,15 @@
 """The warehouse SQL in bigquery/: table DDL, marts and report views, in BigQuery SQL.
 
 Both warehouse adapters read their SQL from here: BigQuery runs it as written, DuckDB
-through sqlglot. MERGE statements are generated from each table's declared
-``primary key (...) not enforced``, so keys are stated once, in the DDL.
+through sqlglot. MERGE statements are generated from each table's key, stated once in
+its DDL file as a ``-- key: col, col`` line (not as ``primary key ... not enforced``,
+which BigQuery accepts but bqemulator and DuckDB do not).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -15,6 +17,8 @@ from pathlib import Path
 
 import sqlglot
 from sqlglot import exp
+
+_KEY_LINE = re.compile(r"^-- key: (.+)$", re.MULTILINE)
 
 LAYERS = ("tables", "marts", "reports")
 
@@ -66,10 +70,12 @@ def table_defs(root: Path | None = None) -> dict[str, TableDef]:
         create = sqlglot.parse_one(file.sql, read="bigquery")
         schema = create.this
         columns = tuple(c.name for c in schema.expressions if isinstance(c, exp.ColumnDef))
-        keys = [pk for pk in schema.expressions if isinstance(pk, exp.PrimaryKey)]
-        if len(keys) != 1:
-            raise ValueError(f"{file.name}: declare exactly one primary key ... not enforced")
-        key = tuple(ident.name for ident in keys[0].expressions)
+        declared = _KEY_LINE.findall(file.sql)
+        if len(declared) != 1:
+            raise ValueError(f"{file.name}: state the table's key once, as `-- key: a, b`")
+        key = tuple(name.strip() for name in declared[0].split(","))
+        if not set(key) <= set(columns):
+            raise ValueError(f"{file.name}: key {key} names unknown columns")
         defs[file.name] = TableDef(file.name, columns, key)
     return defs
 
@@ -88,8 +94,4 @@ def merge_sql(table: TableDef, source: str) -> str:
 
 
 def to_duckdb(sql: str) -> str:
-    """Transpile BigQuery SQL to DuckDB, dropping primary keys DuckDB would enforce."""
-    tree = sqlglot.parse_one(sql, read="bigquery")
-    for key in list(tree.find_all(exp.PrimaryKey)):
-        key.pop()
-    return tree.sql(dialect="duckdb")
+    return sqlglot.transpile(sql, read="bigquery", write="duckdb")[0]
