@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from mymedic.domain.envelope import EventEnvelope
 
 Document = dict[str, Any]
+T = TypeVar("T")
 Row = dict[str, Any]
 
 
@@ -134,7 +134,10 @@ class DocumentUnitOfWork(CheckpointedUnitOfWork, Protocol):
 
 
 class DocumentStore(Protocol):
-    def unit_of_work(self) -> AbstractContextManager[DocumentUnitOfWork]: ...
+    def transact(self, work: Callable[[DocumentUnitOfWork], T]) -> T:
+        """Run ``work`` as one atomic unit of work and return its result. It may be run
+        more than once (contention retries), so it must act only through the unit."""
+        ...
 
     def get(self, collection: str, tenant_id: str, doc_id: str) -> Document | None: ...
 
@@ -164,7 +167,9 @@ class WarehouseUnitOfWork(CheckpointedUnitOfWork, Protocol):
 class Warehouse(Protocol):
     def ensure_schema(self) -> None: ...
 
-    def unit_of_work(self) -> AbstractContextManager[WarehouseUnitOfWork]: ...
+    def transact(self, work: Callable[[WarehouseUnitOfWork], T]) -> T:
+        """As DocumentStore.transact: one atomic unit of work, possibly retried."""
+        ...
 
     def query(self, sql_name: str, params: dict[str, Any] | None = None) -> list[Row]:
         """Run a named report view, filtered by the given columns."""

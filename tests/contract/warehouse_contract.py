@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from mymedic.ports import Warehouse
+from mymedic.ports import Row, Warehouse, WarehouseUnitOfWork
 
 AT = datetime(2026, 1, 5, 4, 30, tzinfo=UTC)
 
@@ -57,56 +57,82 @@ def appointment_row(
     }
 
 
+def _checkpoint(warehouse: Warehouse, projection: str, tenant: str, stream: str) -> int:
+    return warehouse.transact(lambda uow: uow.checkpoint(projection, tenant, stream))
+
+
+def _put(warehouse: Warehouse, table: str, *rows: dict[str, object]) -> None:
+    def put(uow: WarehouseUnitOfWork) -> None:
+        for row in rows:
+            uow.put_row(table, row)
+
+    warehouse.transact(put)
+
+
 class WarehouseContract:
     @pytest.fixture
     def warehouse(self) -> Warehouse:
         raise NotImplementedError
 
     def test_rows_are_upserted_by_key(self, warehouse: Warehouse) -> None:
-        with warehouse.unit_of_work() as uow:
-            uow.put_row("dim_patient", patient_row("p1"))
-            uow.put_row("dim_patient", patient_row("p2"))
-        with warehouse.unit_of_work() as uow:
+        _put(warehouse, "dim_patient", patient_row("p1"), patient_row("p2"))
+
+        def change(uow: WarehouseUnitOfWork) -> Row | None:
             row = uow.get_row("dim_patient", ("t1", "p1"))
             assert row is not None
             uow.put_row("dim_patient", {**row, "sex": "other"})
-            assert uow.get_row("dim_patient", ("t1", "missing")) is None
+            return uow.get_row("dim_patient", ("t1", "missing"))
+
+        assert warehouse.transact(change) is None
         rows = warehouse.query("dim_patient", {"tenant_id": "t1"})
         assert [(r["patient_id"], r["sex"]) for r in rows] == [("p1", "other"), ("p2", "female")]
         assert rows[0]["registered_at"] == AT
 
     def test_prefetch_loads_many_rows_at_once(self, warehouse: Warehouse) -> None:
-        with warehouse.unit_of_work() as uow:
-            for i in range(5):
-                uow.put_row("dim_patient", patient_row(f"p{i}"))
-        with warehouse.unit_of_work() as uow:
+        _put(warehouse, "dim_patient", *(patient_row(f"p{i}") for i in range(5)))
+
+        def read(uow: WarehouseUnitOfWork) -> tuple[Row | None, Row | None]:
             uow.prefetch("dim_patient", [("t1", "p1"), ("t1", "p3"), ("t1", "nope")])
-            assert uow.get_row("dim_patient", ("t1", "p3"))["patient_id"] == "p3"  # type: ignore[index]
-            assert uow.get_row("dim_patient", ("t1", "nope")) is None
+            return uow.get_row("dim_patient", ("t1", "p3")), uow.get_row(
+                "dim_patient", ("t1", "nope")
+            )
+
+        found, missing = warehouse.transact(read)
+        assert found is not None and found["patient_id"] == "p3"
+        assert missing is None
 
     def test_a_failed_unit_of_work_writes_nothing(self, warehouse: Warehouse) -> None:
-        with pytest.raises(RuntimeError), warehouse.unit_of_work() as uow:
+        def crashing(uow: WarehouseUnitOfWork) -> None:
             uow.put_row("dim_patient", patient_row("p1"))
             uow.set_checkpoint("facts", "t1", "patient:p1", 1)
             raise RuntimeError("crash before commit")
+
+        with pytest.raises(RuntimeError):
+            warehouse.transact(crashing)
         assert warehouse.query("dim_patient") == []
-        with warehouse.unit_of_work() as uow:
-            assert uow.checkpoint("facts", "t1", "patient:p1") == 0
+        assert _checkpoint(warehouse, "facts", "t1", "patient:p1") == 0
 
     def test_checkpoints_commit_with_the_rows(self, warehouse: Warehouse) -> None:
-        with warehouse.unit_of_work() as uow:
+        def write(uow: WarehouseUnitOfWork) -> None:
             uow.put_row("dim_patient", patient_row("p1"))
             uow.set_checkpoint("facts", "t1", "patient:p1", 1)
-        with warehouse.unit_of_work() as uow:
+
+        warehouse.transact(write)
+
+        def read(uow: WarehouseUnitOfWork) -> tuple[int, int]:
             uow.prefetch_checkpoints("facts", [("t1", "patient:p1"), ("t1", "patient:p2")])
-            assert uow.checkpoint("facts", "t1", "patient:p1") == 1
-            assert uow.checkpoint("facts", "t1", "patient:p2") == 0
+            return uow.checkpoint("facts", "t1", "patient:p1"), uow.checkpoint(
+                "facts", "t1", "patient:p2"
+            )
+
+        assert warehouse.transact(read) == (1, 0)
 
     def test_report_view_filters_by_tenant(self, warehouse: Warehouse) -> None:
-        with warehouse.unit_of_work() as uow:
-            uow.put_row(
-                "fct_appointment", appointment_row("a1", "p1", "completed", date(2026, 1, 5))
-            )
+        _put(
+            warehouse,
+            "fct_appointment",
+            appointment_row("a1", "p1", "completed", date(2026, 1, 5)),
+        )
         assert len(warehouse.query("rpt_patient_volume", {"tenant_id": "t1"})) == 1
         assert warehouse.query("rpt_patient_volume", {"tenant_id": "t2"}) == []
         with pytest.raises(KeyError):
@@ -115,10 +141,11 @@ class WarehouseContract:
             warehouse.query("information_schema.tables")
 
     def test_reset_empties_a_projection_s_tables(self, warehouse: Warehouse) -> None:
-        with warehouse.unit_of_work() as uow:
+        def write(uow: WarehouseUnitOfWork) -> None:
             uow.put_row("dim_patient", patient_row("p1"))
             uow.set_checkpoint("facts", "t1", "patient:p1", 1)
+
+        warehouse.transact(write)
         warehouse.reset_projection("facts", ["dim_patient"])
         assert warehouse.query("dim_patient") == []
-        with warehouse.unit_of_work() as uow:
-            assert uow.checkpoint("facts", "t1", "patient:p1") == 0
+        assert _checkpoint(warehouse, "facts", "t1", "patient:p1") == 0

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -12,6 +11,7 @@ from mymedic.ports import CheckpointedUnitOfWork, EventStore
 
 U = TypeVar("U", bound=CheckpointedUnitOfWork)
 U_co = TypeVar("U_co", bound=CheckpointedUnitOfWork, covariant=True)
+T = TypeVar("T")
 U_contra = TypeVar("U_contra", bound=CheckpointedUnitOfWork, contravariant=True)
 
 
@@ -26,7 +26,7 @@ class Projection(Protocol[U_contra]):
 
 
 class Target(Protocol[U_co]):
-    def unit_of_work(self) -> AbstractContextManager[U_co]: ...
+    def transact(self, work: Callable[[U_co], T]) -> T: ...
 
 
 # The checkpoint key under which a runner that follows the store records the global
@@ -43,6 +43,11 @@ class RunnerStats:
     applied: int = 0
     skipped: int = 0
     caught_up: int = 0
+
+    def add(self, other: RunnerStats) -> None:
+        self.applied += other.applied
+        self.skipped += other.skipped
+        self.caught_up += other.caught_up
 
 
 class ProjectionRunner(Generic[U]):
@@ -61,32 +66,38 @@ class ProjectionRunner(Generic[U]):
 
     def position(self) -> int:
         """The global store position this runner has followed up to (0: never)."""
-        with self.target.unit_of_work() as uow:
-            return uow.checkpoint(self.projection.name, *ALL_STREAMS)
+        name = self.projection.name
+        return self.target.transact(lambda uow: uow.checkpoint(name, *ALL_STREAMS))
 
-    def handle_batch(self, events: Sequence[EventEnvelope], *, position: int | None = None) -> None:
+    def handle_batch(
+        self, events: Sequence[EventEnvelope], *, position: int | None = None
+    ) -> None:
         """Apply a batch in one unit of work. ``position``, when the batch was read from
         the store in global order, is recorded in the same unit of work."""
         relevant = [e for e in events if e.category in self.projection.categories]
         if not relevant and position is None:
             return
-        with self.target.unit_of_work() as uow:
-            uow.prefetch_checkpoints(
-                self.projection.name, {(e.tenant_id, e.stream_id) for e in relevant}
-            )
-            self.projection.prefetch(uow, relevant)
-            for event in relevant:
-                self._apply_in_order(uow, event)
-            if position is not None:
-                followed = uow.checkpoint(self.projection.name, *ALL_STREAMS)
-                if position > followed:
-                    uow.set_checkpoint(self.projection.name, *ALL_STREAMS, position)
+        self.stats.add(self.target.transact(lambda uow: self._apply(uow, relevant, position)))
 
-    def _apply_in_order(self, uow: U, event: EventEnvelope) -> None:
+    def _apply(
+        self, uow: U, events: Sequence[EventEnvelope], position: int | None
+    ) -> RunnerStats:
+        # Counted per attempt and returned, so that a retried unit of work counts once.
+        stats = RunnerStats()
+        name = self.projection.name
+        uow.prefetch_checkpoints(name, {(e.tenant_id, e.stream_id) for e in events})
+        self.projection.prefetch(uow, events)
+        for event in events:
+            self._apply_in_order(uow, event, stats)
+        if position is not None and position > uow.checkpoint(name, *ALL_STREAMS):
+            uow.set_checkpoint(name, *ALL_STREAMS, position)
+        return stats
+
+    def _apply_in_order(self, uow: U, event: EventEnvelope, stats: RunnerStats) -> None:
         name = self.projection.name
         last = uow.checkpoint(name, event.tenant_id, event.stream_id)
         if event.stream_version <= last:
-            self.stats.skipped += 1
+            stats.skipped += 1
             return
         if event.stream_version > last + 1:
             missing = self.store.read_stream(
@@ -99,7 +110,7 @@ class ProjectionRunner(Generic[U]):
                 )
             for earlier in missing:
                 self.projection.apply(uow, earlier)
-            self.stats.caught_up += len(missing)
+            stats.caught_up += len(missing)
         self.projection.apply(uow, event)
-        self.stats.applied += 1
+        stats.applied += 1
         uow.set_checkpoint(name, event.tenant_id, event.stream_id, event.stream_version)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import orjson
 
@@ -30,6 +29,8 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     PRIMARY KEY (projection, tenant_id, stream_id)
 );
 """
+
+T = TypeVar("T")
 
 _FIELD_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
@@ -114,12 +115,12 @@ class SqliteDocumentStore:
         with self._lock:
             self._conn.executescript(_SCHEMA)
 
-    @contextmanager
-    def unit_of_work(self) -> Iterator[SqliteUnitOfWork]:
+    def transact(self, work: Callable[[SqliteUnitOfWork], T]) -> T:
         with self._lock, write_transaction(self._conn) as conn:
             uow = SqliteUnitOfWork(conn)
-            yield uow
+            result = work(uow)
             uow.flush()
+            return result
 
     def get(self, collection: str, tenant_id: str, doc_id: str) -> Document | None:
         with self._lock:

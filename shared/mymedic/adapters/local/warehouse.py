@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -15,6 +14,7 @@ from mymedic.adapters.sql_catalog import TableDef, merge_sql, sql_files, table_d
 from mymedic.ports import Row
 
 _CHECKPOINTS = "projection_checkpoints"
+T = TypeVar("T")
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "VARCHAR": pa.string(),
@@ -141,20 +141,20 @@ class DuckDbWarehouse:
                 ).fetchall()
                 self._schemas[name] = pa.schema([(c, _ARROW_TYPES[t]) for c, t in columns])
 
-    @contextmanager
-    def unit_of_work(self) -> Iterator[DuckDbUnitOfWork]:
+    def transact(self, work: Callable[[DuckDbUnitOfWork], T]) -> T:
         with self._lock:
             if not self._schemas:
                 self.ensure_schema()
             self._conn.begin()
             try:
                 uow = DuckDbUnitOfWork(self._conn, self._tables, self._schemas)
-                yield uow
+                result = work(uow)
                 uow.flush()
             except BaseException:
                 self._conn.rollback()
                 raise
             self._conn.commit()
+            return result
 
     def query(self, sql_name: str, params: dict[str, Any] | None = None) -> list[Row]:
         views = {f.name for f in sql_files() if f.layer in ("marts", "reports")} | set(self._tables)
