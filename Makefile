@@ -5,13 +5,32 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: demo test lint bench serve clean
+BQ_VENV := .venv-bqemulator
+BQ_STAMP := $(BQ_VENV)/.installed
+
+.PHONY: demo test lint bench serve clean emulators
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# bqemulator pins DuckDB 1.5.5 (the project uses DuckDB 2.x), so it gets its own
+# virtualenv; its spatial extension is installed from PyPI, offline.
+$(BQ_STAMP):
+	test -d $(BQ_VENV) || $(PYTHON) -m venv $(BQ_VENV)
+	$(BQ_VENV)/bin/pip install --quiet --upgrade pip
+	$(BQ_VENV)/bin/pip install --quiet bqemulator==1.4.0 duckdb==1.5.5 \
+		duckdb-extension-spatial==1.5.5 duckdb-extensions==1.5.5 numpy
+	$(BQ_VENV)/bin/python -c "from duckdb_extensions import import_extension; import_extension('spatial')"
+	touch $(BQ_STAMP)
+
+emulators: $(BQ_STAMP)
+	@command -v gcloud >/dev/null || { echo "error: gcloud (Google Cloud SDK) is not installed: the Pub/Sub and Firestore emulators come with it" >&2; exit 1; }
+	@test -x "$$(gcloud info --format='value(installation.sdk_root)')/platform/pubsub-emulator/bin/cloud-pubsub-emulator" || { echo "error: the Pub/Sub emulator is missing (gcloud components install pubsub-emulator)" >&2; exit 1; }
+	@test -f "$$(gcloud info --format='value(installation.sdk_root)')/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar" || { echo "error: the Firestore emulator is missing (gcloud components install cloud-firestore-emulator)" >&2; exit 1; }
+	@command -v java >/dev/null || { echo "error: java is missing: the Firestore and Pub/Sub emulators need it" >&2; exit 1; }
 
 demo: $(STAMP)
 	$(BIN)/mymedic demo --out $(OUT)
@@ -21,8 +40,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check shared functions tests scripts
 	$(BIN)/mypy
 
-test: $(STAMP) lint
-	$(BIN)/pytest -n 2 -q
+test: $(STAMP) emulators lint
+	MYMEDIC_BQEMULATOR=$(CURDIR)/$(BQ_VENV)/bin/bqemulator $(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)
 	@$(BIN)/python scripts/bench.py
@@ -31,4 +50,4 @@ serve: $(STAMP)
 	$(BIN)/mymedic serve
 
 clean:
-	rm -rf $(VENV) $(OUT) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(BQ_VENV) $(OUT) var .mypy_cache .ruff_cache .pytest_cache

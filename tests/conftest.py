@@ -90,3 +90,76 @@ def registration(patient_id: str = "pat-1", **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+# --- emulators (pytest -m emulator) -----------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _bqemulator_binary() -> str:
+    import os
+    import shutil
+
+    configured = os.environ.get("MYMEDIC_BQEMULATOR")
+    candidates = [configured] if configured else []
+    candidates += [str(REPO / ".venv-bqemulator" / "bin" / "bqemulator"), shutil.which("bqemulator")]
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return candidate
+    pytest.fail("bqemulator is not installed: run `make emulators` (or `make test`)")
+
+
+@pytest.fixture(scope="session")
+def emulator_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("emulator-logs")
+
+
+def _session_emulator(start: Callable[[], Any]) -> Iterator[Any]:
+    import os
+
+    from mymedic.emulators import EmulatorUnavailable
+
+    try:
+        emulator = start()
+    except EmulatorUnavailable as exc:
+        pytest.fail(f"emulator unavailable: {exc}")
+    saved = {k: os.environ.get(k) for k in emulator.env}
+    os.environ.update(emulator.env)
+    yield emulator
+    emulator.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator(emulator_logs: Path) -> Iterator[Any]:
+    from mymedic.emulators import start_pubsub
+
+    yield from _session_emulator(lambda: start_pubsub(emulator_logs))
+
+
+@pytest.fixture(scope="session")
+def firestore_emulator(emulator_logs: Path) -> Iterator[Any]:
+    from mymedic.emulators import start_firestore
+
+    yield from _session_emulator(lambda: start_firestore(emulator_logs))
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator(emulator_logs: Path) -> Iterator[Any]:
+    from mymedic.emulators import start_bigquery
+
+    yield from _session_emulator(lambda: start_bigquery(emulator_logs, _bqemulator_binary()))
+
+
+@pytest.fixture
+def gcp_project() -> str:
+    """A project id of this test's own: emulators keep projects apart, so tests sharing
+    an emulator never see each other's topics, documents or datasets."""
+    from uuid import uuid4
+
+    return f"test-{uuid4().hex[:12]}"

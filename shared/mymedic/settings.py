@@ -29,8 +29,15 @@ class Settings(BaseSettings):
     max_delivery_attempts: int = Field(default=5, ge=1, le=100)
 
     gcp_project: str | None = None
-    bigquery_dataset: str = "mymedic"
+    firestore_database: str = "(default)"
     pubsub_topic: str = "mymedic-events"
+    bigquery_dataset: str = Field(default="mymedic", pattern=r"^[A-Za-z0-9_]{1,1024}$")
+    bigquery_location: str | None = None
+    # Only for bqemulator: the REST endpoint to use instead of Google's.
+    bigquery_endpoint: str | None = None
+    # Every call to a Google API carries this deadline, so an outage fails fast with a
+    # retryable error instead of hanging a function until its own timeout.
+    gcp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
     jwt_secret: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
