@@ -103,7 +103,10 @@ def _bqemulator_binary() -> str:
 
     configured = os.environ.get("MYMEDIC_BQEMULATOR")
     candidates = [configured] if configured else []
-    candidates += [str(REPO / ".venv-bqemulator" / "bin" / "bqemulator"), shutil.which("bqemulator")]
+    candidates += [
+        str(REPO / ".venv-bqemulator" / "bin" / "bqemulator"),
+        shutil.which("bqemulator"),
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).exists():
             return candidate

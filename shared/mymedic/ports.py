@@ -26,6 +26,11 @@ class ConcurrencyConflict(Exception):
         self.actual = actual
 
 
+class TransientBackendError(Exception):
+    """A backend could not be reached or answered in time: retry later (HTTP 503; a
+    projection function raises it so that Pub/Sub redelivers)."""
+
+
 class EventIdReused(Exception):
     """An event id already stored names a different event: a client bug, never a retry."""
 
@@ -103,8 +108,6 @@ Subscriber = Callable[[EventEnvelope], None]
 
 
 class EventBus(Protocol):
-    def subscribe(self, name: str, handler: Subscriber) -> None: ...
-
     def publish(self, event: EventEnvelope) -> None:
         """Deliver or hand over one event; raise if it was not (the outbox keeps it)."""
         ...

@@ -1,0 +1,1 @@
+"""The gcp backend: Firestore, Pub/Sub and BigQuery over the official clients."""
