@@ -64,22 +64,16 @@ def bootstrap(
     clock: Callable[[], datetime] = utc_now,
     dispatch_after_commit: bool = True,
 ) -> Platform:
+    """Wire the platform. ``dispatch_after_commit``: publish each command's events as
+    soon as they are committed (the outbox relay job catches whatever that misses)."""
     settings = settings or Settings()
-    if settings.backend != "local":
-        raise BackendUnavailable(
-            f"backend {settings.backend!r} is not available in this build;"
-            " use MYMEDIC_BACKEND=local"
-        )
-    from mymedic.adapters.local.bus import InProcessBus
-    from mymedic.adapters.local.documents import SqliteDocumentStore
-    from mymedic.adapters.local.event_store import SqliteEventStore
-    from mymedic.adapters.local.warehouse import DuckDbWarehouse
-
-    store = SqliteEventStore(settings.event_store_path, settings.sqlite_synchronous)
-    documents = SqliteDocumentStore(settings.read_model_path, settings.sqlite_synchronous)
-    warehouse = DuckDbWarehouse(settings.warehouse_path)
+    if settings.backend == "local":
+        store, documents, warehouse, bus, subscribe = _local(settings)
+    elif settings.backend == "gcp":
+        store, documents, warehouse, bus, subscribe = _gcp(settings)
+    else:  # pragma: no cover - the settings type admits only the two
+        raise BackendUnavailable(f"unknown backend {settings.backend!r}")
     warehouse.ensure_schema()
-    bus = InProcessBus()
     live_runners: dict[str, ProjectionRunner[Any]] = {
         "calendar": ProjectionRunner(CalendarProjection(), documents, store),
     }
@@ -87,11 +81,60 @@ def bootstrap(
         "warehouse_facts": ProjectionRunner(WarehouseFactsProjection(), warehouse, store),
     }
     for name, runner in live_runners.items():
-        bus.subscribe(name, runner)
+        subscribe(name, runner)
     relay = OutboxRelay(store, bus, settings.max_delivery_attempts)
     commands = CommandService(
         store, clock=clock, after_commit=relay.drain if dispatch_after_commit else None
     )
     return Platform(
         settings, store, bus, documents, warehouse, relay, commands, live_runners, batch_runners
+    )
+
+
+Subscribe = Callable[[str, Callable[[Any], None]], None]
+Adapters = tuple[EventStore, DocumentStore, Warehouse, EventBus, Subscribe]
+
+
+def _local(settings: Settings) -> Adapters:
+    from mymedic.adapters.local.bus import InProcessBus
+    from mymedic.adapters.local.documents import SqliteDocumentStore
+    from mymedic.adapters.local.event_store import SqliteEventStore
+    from mymedic.adapters.local.warehouse import DuckDbWarehouse
+
+    bus = InProcessBus()
+    return (
+        SqliteEventStore(settings.event_store_path, settings.sqlite_synchronous),
+        SqliteDocumentStore(settings.read_model_path, settings.sqlite_synchronous),
+        DuckDbWarehouse(settings.warehouse_path),
+        bus,
+        bus.subscribe,
+    )
+
+
+def _gcp(settings: Settings) -> Adapters:
+    """Firestore, Pub/Sub and BigQuery. Projections are not subscribed in-process here:
+    Pub/Sub pushes each event to its projection function."""
+    if not settings.gcp_project:
+        raise BackendUnavailable("MYMEDIC_GCP_PROJECT is required for the gcp backend")
+    from mymedic.adapters.gcp.bigquery_warehouse import BigQueryWarehouse
+    from mymedic.adapters.gcp.firestore_client import firestore_client
+    from mymedic.adapters.gcp.firestore_documents import FirestoreDocumentStore
+    from mymedic.adapters.gcp.firestore_event_store import FirestoreEventStore
+    from mymedic.adapters.gcp.pubsub_bus import PubSubBus
+
+    db = firestore_client(
+        settings.gcp_project, settings.firestore_database, settings.gcp_timeout_seconds
+    )
+    publisher = PubSubBus.client()
+    topic = publisher.topic_path(settings.gcp_project, settings.pubsub_topic)
+
+    def no_in_process_subscribers(name: str, handler: Callable[[Any], None]) -> None:
+        """Subscriptions are Pub/Sub's: see terraform/ and the projection functions."""
+
+    return (
+        FirestoreEventStore(db, settings.gcp_timeout_seconds),
+        FirestoreDocumentStore(db, settings.gcp_timeout_seconds),
+        BigQueryWarehouse.from_settings(settings),
+        PubSubBus(publisher, topic, settings.gcp_timeout_seconds),
+        no_in_process_subscribers,
     )

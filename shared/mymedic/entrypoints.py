@@ -58,10 +58,20 @@ def commands(request: Request) -> Response:
 def project(projection: str, cloud_event: Any) -> None:
     """Apply one Pub/Sub-delivered event. Raising makes Pub/Sub redeliver (and, past the
     subscription's attempt limit, dead-letter); a poison message is logged with its
-    reason and raised too, so it lands in the dead-letter topic rather than vanishing."""
+    reason and raised too, so it lands in the dead-letter topic rather than vanishing.
+
+    A live projection applies the event itself. A batch projection (the warehouse)
+    takes the delivery as a trigger and follows the store from its own position, so
+    that the warehouse gets few large MERGEs instead of one per event."""
     try:
         envelope = decode_pubsub_event(cloud_event.data)
     except PoisonMessage as exc:
         log.error("poison message for %s: %s", projection, exc)
         raise
-    platform().runners[projection](envelope)
+    current = platform()
+    if projection in current.live_runners:
+        current.live_runners[projection](envelope)
+    elif projection in current.batch_runners:
+        current.catch_up()
+    else:
+        raise KeyError(f"no projection named {projection}")

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from google.cloud import firestore
 
+from mymedic.adapters.gcp.firestore_client import firestore_client
 from mymedic.adapters.gcp.firestore_event_store import FirestoreEventStore
 from mymedic.ports import EventStore
 from tests.contract.event_store_contract import EventStoreContract
@@ -20,6 +20,25 @@ class TestFirestoreEventStore(EventStoreContract):
 
     @pytest.fixture
     def store(self, firestore_emulator: Any, gcp_project: str) -> Iterator[EventStore]:
-        instance = FirestoreEventStore(firestore.Client(project=gcp_project))
+        instance = FirestoreEventStore(firestore_client(gcp_project))
         yield instance
         instance.close()
+
+
+def test_an_unreachable_firestore_fails_fast_with_a_typed_error(
+    monkeypatch: pytest.MonkeyPatch, gcp_project: str
+) -> None:
+    import time
+
+    from mymedic.emulators import free_port
+    from mymedic.ports import TransientBackendError
+    from tests.contract.events import appointment_events
+
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", f"127.0.0.1:{free_port()}")
+    store = FirestoreEventStore(firestore_client(gcp_project, timeout=2), timeout=2)
+    started = time.monotonic()
+    with pytest.raises(TransientBackendError):
+        store.append("t1", "appointment:a1", 0, appointment_events()[:1])
+    with pytest.raises(TransientBackendError):
+        store.read_all()
+    assert time.monotonic() - started < 20

@@ -15,7 +15,7 @@ from mymedic.app.commands import CommandService
 from mymedic.domain.commands import COMMANDS
 from mymedic.domain.envelope import Metadata
 from mymedic.domain.errors import DomainError, StreamAlreadyExists, StreamNotFound
-from mymedic.ports import ConcurrencyConflict, EventIdReused
+from mymedic.ports import ConcurrencyConflict, EventIdReused, TransientBackendError
 
 MAX_BODY_BYTES = 256 * 1024
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
@@ -93,6 +93,8 @@ def handle_command_request(
         return _error(422, "rule_violated", exc.message, field=exc.field)
     except EventIdReused as exc:
         return _error(409, "event_id_reused", str(exc))
+    except TransientBackendError as exc:
+        return _error(503, "unavailable", f"try again: {exc}")
     return HttpResponse(
         201,
         {

@@ -69,9 +69,7 @@ class ProjectionRunner(Generic[U]):
         name = self.projection.name
         return self.target.transact(lambda uow: uow.checkpoint(name, *ALL_STREAMS))
 
-    def handle_batch(
-        self, events: Sequence[EventEnvelope], *, position: int | None = None
-    ) -> None:
+    def handle_batch(self, events: Sequence[EventEnvelope], *, position: int | None = None) -> None:
         """Apply a batch in one unit of work. ``position``, when the batch was read from
         the store in global order, is recorded in the same unit of work."""
         relevant = [e for e in events if e.category in self.projection.categories]
@@ -79,9 +77,7 @@ class ProjectionRunner(Generic[U]):
             return
         self.stats.add(self.target.transact(lambda uow: self._apply(uow, relevant, position)))
 
-    def _apply(
-        self, uow: U, events: Sequence[EventEnvelope], position: int | None
-    ) -> RunnerStats:
+    def _apply(self, uow: U, events: Sequence[EventEnvelope], position: int | None) -> RunnerStats:
         # Counted per attempt and returned, so that a retried unit of work counts once.
         stats = RunnerStats()
         name = self.projection.name

@@ -34,15 +34,33 @@ def short_retry(timeout: float) -> Retry:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, TRANSIENT) and not isinstance(exc, gexc.RetryError)
+    # An aborted transaction must be restarted from its reads (the transactional
+    # wrapper does that), never by resending the same RPC.
+    return isinstance(exc, TRANSIENT) and not isinstance(exc, gexc.RetryError | gexc.Aborted)
+
+
+def _transient_in_chain(exc: BaseException) -> BaseException | None:
+    """The transient failure behind ``exc``, if any: the Firestore client, for one,
+    masks a failed transaction begin with the ValueError of its own rollback."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, TRANSIENT):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 @contextmanager
 def transient_errors(what: str) -> Iterator[None]:
     try:
         yield
-    except TRANSIENT as exc:
-        raise TransientBackendError(f"{what}: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:
+        cause = _transient_in_chain(exc)
+        if cause is None:
+            raise
+        raise TransientBackendError(f"{what}: {type(cause).__name__}: {cause}") from exc
 
 
 def call(what: str, fn: Callable[[], T]) -> T:
