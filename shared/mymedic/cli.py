@@ -132,6 +132,13 @@ def _print_patient_volume(rows: list[dict[str, Any]]) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8080,
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="local (embedded default) or gcp-emulators (Firestore, Pub/Sub and "
+            "BigQuery emulators with the projection functions on push subscriptions)."
+        ),
+    ] = "local",
     catch_up_seconds: Annotated[
         float, typer.Option(help="How often the warehouse follows the store.")
     ] = 5.0,
@@ -144,10 +151,55 @@ def serve(
     from mymedic.bootstrap import bootstrap
     from mymedic.server import create_server
 
-    platform = bootstrap(_settings(data_dir))
-    entrypoints.use_platform(platform)
-    _start_catch_up_loop(platform, every_seconds=catch_up_seconds)
-    run_simple(host, port, create_server(), threaded=True)
+    if backend not in ("local", "gcp-emulators"):
+        console.print("[red]--backend is local or gcp-emulators")
+        raise typer.Exit(2)
+    settings = _settings(data_dir)
+    stack = None
+    if backend == "gcp-emulators":
+        stack, settings = _start_emulator_stack(settings)
+    try:
+        platform = bootstrap(settings)
+        entrypoints.use_platform(platform)
+        _start_catch_up_loop(platform, every_seconds=catch_up_seconds)
+        run_simple(host, port, create_server(), threaded=True)
+    finally:
+        if stack is not None:
+            stack.stop()
+
+
+def _start_emulator_stack(settings: Settings) -> tuple[Any, Settings]:
+    import os
+    import shutil
+    from uuid import uuid4
+
+    from mymedic.devstack import start_stack
+    from mymedic.emulators import start_bigquery, start_firestore, start_pubsub
+
+    logs = settings.data_dir / "emulators"
+    local_bq = Path(".venv-bqemulator/bin/bqemulator")
+    bq_binary = str(local_bq) if local_bq.exists() else shutil.which("bqemulator")
+    emulators = [start_pubsub(logs), start_firestore(logs), start_bigquery(logs, bq_binary)]
+    env: dict[str, str] = {}
+    for emulator in emulators:
+        env.update(emulator.env)
+    os.environ.update(env)
+    project = f"local-{uuid4().hex[:8]}"
+    stack = start_stack(project, "mymedic", env, logs)
+    stack.emulators = emulators
+    console.print(
+        f"emulators up; project {project}; functions: "
+        + ", ".join(f"{s.target} {s.url}" for s in stack.servers)
+    )
+    gcp = settings.model_copy(
+        update={
+            "backend": "gcp",
+            "gcp_project": project,
+            "bigquery_dataset": "mymedic",
+            "bigquery_endpoint": env["MYMEDIC_BIGQUERY_ENDPOINT"],
+        }
+    )
+    return stack, gcp
 
 
 def _start_catch_up_loop(platform: Any, every_seconds: float) -> None:
