@@ -73,7 +73,10 @@ def bootstrap(
         store, documents, warehouse, bus, subscribe = _gcp(settings)
     else:  # pragma: no cover - the settings type admits only the two
         raise BackendUnavailable(f"unknown backend {settings.backend!r}")
-    warehouse.ensure_schema()
+    if settings.backend == "local":
+        # The embedded warehouse is created on first use; BigQuery's schema is deployed
+        # (terraform/, or `mymedic warehouse migrate`), never by a function cold start.
+        warehouse.ensure_schema()
     live_runners: dict[str, ProjectionRunner[Any]] = {
         "calendar": ProjectionRunner(CalendarProjection(), documents, store),
     }

@@ -114,8 +114,14 @@ def wire_pubsub(
     project: str, topic_name: str, endpoints: dict[str, str], max_attempts: int = 5
 ) -> tuple[str, str]:
     """The events topic, a dead-letter topic with a pull subscription (so that nothing
-    dead-lettered is lost), and one ordered push subscription per projection function
-    with a dead-letter policy. Returns (topic path, dead-letter subscription path)."""
+    dead-lettered is lost), and one push subscription per projection function with a
+    dead-letter policy. Returns (topic path, dead-letter subscription path).
+
+    The subscriptions are not ordered, on purpose: projections fill any gap from the
+    event store, so order is not needed for correctness, and an ordered subscription
+    would hold a stream's later events behind a poison message until it is
+    dead-lettered (the Pub/Sub emulator also fails to dead-letter from ordered
+    subscriptions). Events still carry the stream as ordering key."""
     publisher, subscriber = PublisherClient(), SubscriberClient()
     topic = publisher.topic_path(project, topic_name)
     dead_topic = publisher.topic_path(project, topic_name + DEAD_LETTER_SUFFIX)
@@ -129,7 +135,6 @@ def wire_pubsub(
                 "name": subscriber.subscription_path(project, f"{topic_name}-{projection}"),
                 "topic": topic,
                 "push_config": {"push_endpoint": url},
-                "enable_message_ordering": True,
                 "ack_deadline_seconds": 30,
                 "dead_letter_policy": {
                     "dead_letter_topic": dead_topic,
@@ -145,12 +150,25 @@ def wire_pubsub(
     return topic, dead_subscription
 
 
+def migrate_warehouse(project: str, dataset: str, endpoint: str) -> None:
+    from mymedic.adapters.gcp.bigquery_warehouse import BigQueryWarehouse
+    from mymedic.settings import Settings
+
+    settings = Settings(
+        backend="gcp", gcp_project=project, bigquery_dataset=dataset, bigquery_endpoint=endpoint
+    )
+    warehouse = BigQueryWarehouse.from_settings(settings)
+    warehouse.ensure_schema()
+    warehouse.close()
+
+
 def start_stack(project: str, dataset: str, emulators: dict[str, str], log_dir: Path) -> Stack:
     """Function servers and Pub/Sub wiring over already running emulators (whose
     client variables are in ``emulators`` and, for the Pub/Sub admin calls here, in
     this process's environment)."""
     env = gcp_env(project, dataset, emulators)
     stack = Stack(env, "", "")
+    migrate_warehouse(project, dataset, emulators["MYMEDIC_BIGQUERY_ENDPOINT"])
     try:
         for target in PROJECTION_FUNCTIONS.values():
             stack.servers.append(start_function(target, env, log_dir))

@@ -1,1 +1,1 @@
-"""The gcp backend: Firestore, Pub/Sub and BigQuery over the official clients."""
+"""Adapters for the ``gcp`` backend: Google Cloud services behind the ports."""
