@@ -43,7 +43,7 @@ from mymedic.adapters.local.documents import SqliteDocumentStore
 from mymedic.adapters.local.event_store import SqliteEventStore
 from mymedic.adapters.local.sqlite import connect, write_transaction
 from mymedic.adapters.local.warehouse import DuckDbWarehouse
-from mymedic.app.calendar import DAYS, INDEX, CalendarProjection
+from mymedic.app.calendar import CALENDAR, CalendarProjection
 from mymedic.app.commands import CommandService
 from mymedic.app.facts import WarehouseFactsProjection
 from mymedic.app.projections import ProjectionRunner
@@ -310,12 +310,12 @@ class CommitFloor:
         self._conn.close()
 
 
-def calendar_snapshot(documents: SqliteDocumentStore) -> tuple[list[Any], list[Any]]:
-    return documents.query(DAYS, TENANT), documents.query(INDEX, TENANT)
+def calendar_snapshot(documents: SqliteDocumentStore) -> list[Any]:
+    return documents.query(CALENDAR, TENANT)
 
 
-def peer_calendar_snapshot(view: peer.CalendarView) -> tuple[list[Any], list[Any]]:
-    return view.documents(peer.DAYS, TENANT), view.documents(peer.INDEX, TENANT)
+def peer_calendar_snapshot(view: peer.CalendarView) -> list[Any]:
+    return view.documents(peer.CALENDAR, TENANT)
 
 
 def median_run(runs: list[ReplayRun]) -> ReplayRun:
@@ -663,9 +663,9 @@ def run(n: int, replay_repeats: int) -> dict[str, Any]:
             "peer": app.recorder.max_notification_id() or 0,
         }
         replayed = replay_phase(store, app, ours_dir, peer_dir, replay_repeats)
-        ours_days, ours_index = calendar_snapshot(replayed.ours_docs)
-        same = (ours_days, ours_index) == peer_calendar_snapshot(replayed.peer_view)
-        compared = {"calendar_days": len(ours_days), "calendar_index": len(ours_index)}
+        ours_calendar = calendar_snapshot(replayed.ours_docs)
+        same = ours_calendar == peer_calendar_snapshot(replayed.peer_view)
+        compared = {"calendar": len(ours_calendar)}
         if not same:
             log("WARNING: the peer's calendar documents differ from ours")
         durable = durability(store, app, replayed, ours_dir)

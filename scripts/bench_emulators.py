@@ -73,8 +73,8 @@ def commands(appointments: int) -> list[tuple[str, dict[str, Any]]]:
 
 
 def completed(platform: Platform) -> int:
-    days = platform.documents.query("calendar_days", TENANT)
-    return sum(a["status"] == "completed" for d in days for a in d["appointments"].values())
+    entries = platform.documents.query("calendar", TENANT, {"status": "completed"})
+    return len(entries)
 
 
 def run(platform: Platform, appointments: int, timeout: float = 600) -> dict[str, float]:
@@ -104,6 +104,7 @@ def run(platform: Platform, appointments: int, timeout: float = 600) -> dict[str
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--appointments", type=int, default=100)
+    parser.add_argument("--keep-logs", action="store_true", help="Keep the work folder.")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="mymedic-bench-"))
     try:
@@ -139,7 +140,10 @@ def main() -> None:
         finally:
             stack.stop()
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep_logs:
+            print(f"logs kept in {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     print(
         json.dumps(
             {

@@ -6,14 +6,13 @@ the library's ``eventsourcing.projection`` module intends a materialised view to
 a ``Projection`` subclass whose ``@singledispatchmethod process_event`` calls command
 methods on a view class that subclasses ``SQLiteTrackingRecorder``, each command writing
 the calendar documents and the tracking record in one SQLite transaction of the view's
-own database. The view holds the same ``calendar_days``/``calendar_index`` documents as
+own database. The view holds the same ``calendar`` documents (one per appointment) as
 our ``CalendarProjection``, in its own tables; nothing here uses MyMedic code.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -35,8 +34,7 @@ from eventsourcing.sqlite import (
 )
 from eventsourcing.utils import Environment, get_topic
 
-DAYS = "calendar_days"
-INDEX = "calendar_index"
+CALENDAR = "calendar"
 # ListenNotifySubscription._select_limit: the page size of the library's own
 # subscriptions (POPO, PostgreSQL), which its ProjectionRunner iterates.
 SUBSCRIPTION_PAGE = 500
@@ -310,39 +308,11 @@ class _Rows:
                 )
 
 
-def _counts(doc: Doc) -> dict[str, int]:
-    return dict(Counter(a["status"] for a in doc["appointments"].values()))
-
-
-def _place(rows: _Rows, tenant: str, branch: str, entry: Doc) -> None:
-    day = entry["date"]
-    doc_id = f"{branch}:{day}"
-    doc = rows.get(DAYS, tenant, doc_id) or {
-        "tenant_id": tenant,
-        "branch_id": branch,
-        "date": day,
-        "appointments": {},
-    }
-    doc["appointments"][entry["appointment_id"]] = entry
-    doc["counts"] = _counts(doc)
-    rows.put(DAYS, tenant, doc_id, doc)
-    rows.put(INDEX, tenant, entry["appointment_id"], {"tenant_id": tenant, "day_doc": doc_id})
-
-
 def _take(rows: _Rows, tenant: str, appointment_id: str) -> Doc:
-    index = rows.get(INDEX, tenant, appointment_id)
-    if index is None:
+    entry = rows.get(CALENDAR, tenant, appointment_id)
+    if entry is None:
         raise LookupError(f"appointment {appointment_id} is not on the calendar")
-    doc = rows.get(DAYS, tenant, index["day_doc"])
-    if doc is None:
-        raise LookupError(f"calendar day {index['day_doc']} is missing")
-    entry: Doc = doc["appointments"].pop(appointment_id)
-    if doc["appointments"]:
-        doc["counts"] = _counts(doc)
-        rows.put(DAYS, tenant, index["day_doc"], doc)
-    else:
-        rows.put(DAYS, tenant, index["day_doc"], None)
-    return entry
+    return dict(entry)
 
 
 class CalendarView(SQLiteTrackingRecorder):
@@ -357,7 +327,7 @@ class CalendarView(SQLiteTrackingRecorder):
         statements.extend(
             f"CREATE TABLE IF NOT EXISTS {table} (tenant_id TEXT NOT NULL,"
             " doc_id TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (tenant_id, doc_id))"
-            for table in (DAYS, INDEX)
+            for table in (CALENDAR,)
         )
         return statements
 
@@ -368,23 +338,21 @@ class CalendarView(SQLiteTrackingRecorder):
             rows.write()
             self._insert_tracking(c, tracking)
 
-    def book(self, tenant: str, branch: str, entry: Doc, tracking: Tracking) -> None:
-        self._command(tracking, lambda rows: _place(rows, tenant, branch, entry))
+    def book(self, tenant: str, entry: Doc, tracking: Tracking) -> None:
+        self._command(
+            tracking, lambda rows: rows.put(CALENDAR, tenant, entry["appointment_id"], entry)
+        )
 
-    def update(
-        self, tenant: str, branch: str, appointment_id: str, changes: Doc, tracking: Tracking
-    ) -> None:
-        """Take the appointment off its day, change it, and put it on its (new) day."""
-
+    def update(self, tenant: str, appointment_id: str, changes: Doc, tracking: Tracking) -> None:
         def change(rows: _Rows) -> None:
             entry = _take(rows, tenant, appointment_id)
             entry.update(changes)
-            _place(rows, tenant, branch, entry)
+            rows.put(CALENDAR, tenant, appointment_id, entry)
 
         self._command(tracking, change)
 
     def documents(self, table: str, tenant: str) -> list[Doc]:
-        if table not in (DAYS, INDEX):
+        if table != CALENDAR:
             raise ValueError(f"no table {table!r} in the calendar view")
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT body FROM {table} WHERE tenant_id = ? ORDER BY doc_id", (tenant,))
@@ -417,6 +385,8 @@ class CalendarProjection(Projection[CalendarView]):
     @process_event.register
     def booked(self, ev: Appointment.Booked, tracking: Tracking) -> None:
         entry = {
+            "tenant_id": ev.tenant_id,
+            "branch_id": ev.branch_id,
             "appointment_id": ev.appointment_id,
             "patient_id": ev.patient_id,
             "clinician_id": ev.clinician_id,
@@ -427,7 +397,7 @@ class CalendarProjection(Projection[CalendarView]):
             "status": "booked",
             **_times(ev.start_at, ev.duration_minutes),
         }
-        self.view.book(ev.tenant_id, ev.branch_id, entry, tracking)
+        self.view.book(ev.tenant_id, entry, tracking)
 
     @process_event.register
     def rescheduled(self, ev: Appointment.Rescheduled, tracking: Tracking) -> None:
@@ -436,12 +406,12 @@ class CalendarProjection(Projection[CalendarView]):
             "room_id": ev.room_id,
             **_times(ev.start_at, ev.duration_minutes),
         }
-        self.view.update(ev.tenant_id, ev.branch_id, ev.appointment_id, changes, tracking)
+        self.view.update(ev.tenant_id, ev.appointment_id, changes, tracking)
 
     @process_event.register
     def completed(self, ev: Appointment.Completed, tracking: Tracking) -> None:
         changes = {"status": "completed"}
-        self.view.update(ev.tenant_id, ev.branch_id, ev.appointment_id, changes, tracking)
+        self.view.update(ev.tenant_id, ev.appointment_id, changes, tracking)
 
 
 def open_view(db_path: Path) -> CalendarView:

@@ -58,11 +58,8 @@ def _eventually(check: Callable[[], Any], timeout: float = 60) -> Any:
 
 
 def _calendar_status(platform: Platform, appointment_id: str) -> str | None:
-    for day in platform.documents.query("calendar_days", TENANT, {"branch_id": BRANCH}):
-        entry = day["appointments"].get(appointment_id)
-        if entry:
-            return str(entry["status"])
-    return None
+    entry = platform.documents.get("calendar", TENANT, appointment_id)
+    return str(entry["status"]) if entry else None
 
 
 def _fact_status(platform: Platform, appointment_id: str) -> str | None:

@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from functions_framework import create_app
 
+from mymedic.app.calendar import calendar_day
 from mymedic.bootstrap import Platform
 from tests.conftest import BRANCH, TENANT, booking, registration
 
@@ -34,8 +35,9 @@ def test_a_booking_is_accepted_with_its_event_ids(client: FlaskClient, platform:
     assert stored.correlation_id == "corr-12345678"
     assert stored.source == "command:book_appointment"
     # The in-process bus delivered it to the calendar right after the commit.
-    [day] = platform.documents.query("calendar_days", TENANT, {"branch_id": BRANCH})
-    assert day["date"] == "2026-03-10"
+    day = calendar_day(platform.documents, TENANT, BRANCH, "2026-03-10")
+    assert [a["appointment_id"] for a in day["appointments"]] == ["apt-1"]
+    assert day["counts"] == {"booked": 1}
 
 
 def test_personal_data_never_reaches_the_payload(client: FlaskClient, platform: Platform) -> None:

@@ -1,4 +1,12 @@
-"""The clinic calendar read model: one document per branch and day."""
+"""The clinic calendar read model: one document per appointment, found by branch and day.
+
+One document per appointment, not one per branch-day: every event of an appointment
+touches only its own document, so concurrent deliveries never contend, and Firestore's
+limit of about one sustained write per second per document never binds, even when a
+backfill lands a whole branch-day at once. A day's calendar is a query on
+``branch_id`` and ``date`` (a composite index in Firestore); its counts per status
+are computed from that query.
+"""
 
 from __future__ import annotations
 
@@ -9,31 +17,33 @@ from typing import Any
 
 from mymedic.domain import events as e
 from mymedic.domain.envelope import EventEnvelope
-from mymedic.ports import DocumentUnitOfWork
+from mymedic.ports import DocumentStore, DocumentUnitOfWork
 
-DAYS = "calendar_days"
-INDEX = "calendar_index"
+CALENDAR = "calendar"
 
-
-def day_doc_id(branch_id: str, day: str) -> str:
-    return f"{branch_id}:{day}"
+_STATUS_AFTER = {
+    e.AppointmentCancelled: "cancelled",
+    e.AppointmentCompleted: "completed",
+    e.AppointmentNoShow: "no_show",
+}
 
 
 class CalendarProjection:
     name = "calendar"
     categories = frozenset({"appointment"})
-    collections = (DAYS, INDEX)
+    collections = (CALENDAR,)
 
     def prefetch(self, uow: DocumentUnitOfWork, events: Sequence[EventEnvelope]) -> None:
-        """SQLite documents are read by key on demand."""
+        """Documents are read by key on demand."""
 
     def apply(self, uow: DocumentUnitOfWork, event: EventEnvelope) -> None:
         data = event.data()
         tenant = event.tenant_id
-        branch = event.branch_id or "unknown"
         match data:
             case e.AppointmentBooked():
                 entry = {
+                    "tenant_id": tenant,
+                    "branch_id": event.branch_id,
                     "appointment_id": data.appointment_id,
                     "patient_id": data.patient_id,
                     "clinician_id": data.clinician_id,
@@ -44,55 +54,26 @@ class CalendarProjection:
                     "status": "booked",
                     **_times(data.start_at, data.duration_minutes),
                 }
-                self._place(uow, tenant, branch, entry)
+                uow.put(CALENDAR, tenant, data.appointment_id, entry)
             case e.AppointmentRescheduled():
-                entry = self._remove(uow, tenant, data.appointment_id)
+                entry = _existing(uow, tenant, data.appointment_id)
                 entry.update(
                     clinician_id=data.clinician_id,
                     room_id=data.room_id,
                     **_times(data.start_at, data.duration_minutes),
                 )
-                self._place(uow, tenant, branch, entry)
+                uow.put(CALENDAR, tenant, data.appointment_id, entry)
             case e.AppointmentCancelled() | e.AppointmentCompleted() | e.AppointmentNoShow():
-                status = {
-                    e.AppointmentCancelled: "cancelled",
-                    e.AppointmentCompleted: "completed",
-                    e.AppointmentNoShow: "no_show",
-                }[type(data)]
-                entry = self._remove(uow, tenant, data.appointment_id)
-                entry["status"] = status
-                self._place(uow, tenant, branch, entry)
+                entry = _existing(uow, tenant, data.appointment_id)
+                entry["status"] = _STATUS_AFTER[type(data)]
+                uow.put(CALENDAR, tenant, data.appointment_id, entry)
 
-    def _place(
-        self, uow: DocumentUnitOfWork, tenant: str, branch: str, entry: dict[str, Any]
-    ) -> None:
-        day = entry["date"]
-        doc_id = day_doc_id(branch, day)
-        doc = uow.get(DAYS, tenant, doc_id) or {
-            "tenant_id": tenant,
-            "branch_id": branch,
-            "date": day,
-            "appointments": {},
-        }
-        doc["appointments"][entry["appointment_id"]] = entry
-        doc["counts"] = dict(Counter(a["status"] for a in doc["appointments"].values()))
-        uow.put(DAYS, tenant, doc_id, doc)
-        uow.put(INDEX, tenant, entry["appointment_id"], {"tenant_id": tenant, "day_doc": doc_id})
 
-    def _remove(self, uow: DocumentUnitOfWork, tenant: str, appointment_id: str) -> dict[str, Any]:
-        index = uow.get(INDEX, tenant, appointment_id)
-        if index is None:
-            raise LookupError(f"appointment {appointment_id} is not on the calendar")
-        doc = uow.get(DAYS, tenant, index["day_doc"])
-        if doc is None:
-            raise LookupError(f"calendar day {index['day_doc']} is missing")
-        entry: dict[str, Any] = doc["appointments"].pop(appointment_id)
-        if doc["appointments"]:
-            doc["counts"] = dict(Counter(a["status"] for a in doc["appointments"].values()))
-            uow.put(DAYS, tenant, index["day_doc"], doc)
-        else:
-            uow.delete(DAYS, tenant, index["day_doc"])
-        return entry
+def _existing(uow: DocumentUnitOfWork, tenant: str, appointment_id: str) -> dict[str, Any]:
+    entry = uow.get(CALENDAR, tenant, appointment_id)
+    if entry is None:
+        raise LookupError(f"appointment {appointment_id} is not on the calendar")
+    return dict(entry)
 
 
 def _times(start_at: datetime, duration_minutes: int) -> dict[str, str]:
@@ -101,4 +82,19 @@ def _times(start_at: datetime, duration_minutes: int) -> dict[str, str]:
         "date": start_at.date().isoformat(),
         "start_at": start_at.isoformat(),
         "end_at": (start_at + timedelta(minutes=duration_minutes)).isoformat(),
+    }
+
+
+def calendar_day(
+    documents: DocumentStore, tenant_id: str, branch_id: str, day: str
+) -> dict[str, Any]:
+    """A branch's day: its appointments in start order and the count per status."""
+    entries = documents.query(CALENDAR, tenant_id, {"branch_id": branch_id, "date": day})
+    entries.sort(key=lambda entry: (entry["start_at"], entry["appointment_id"]))
+    return {
+        "tenant_id": tenant_id,
+        "branch_id": branch_id,
+        "date": day,
+        "appointments": entries,
+        "counts": dict(Counter(entry["status"] for entry in entries)),
     }
