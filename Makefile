@@ -8,7 +8,7 @@ OUT ?= out
 BQ_VENV := .venv-bqemulator
 BQ_STAMP := $(BQ_VENV)/.installed
 
-.PHONY: demo test lint bench serve clean emulators
+.PHONY: demo test lint bench bench-emulators serve clean emulators
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ test: $(STAMP) emulators lint
 
 bench: $(STAMP)
 	@$(BIN)/python scripts/bench.py
+
+bench-emulators: $(STAMP) emulators
+	@MYMEDIC_BQEMULATOR=$(CURDIR)/$(BQ_VENV)/bin/bqemulator $(BIN)/python scripts/bench_emulators.py
 
 serve: $(STAMP)
 	$(BIN)/mymedic serve
