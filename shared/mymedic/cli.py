@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -156,6 +158,8 @@ def serve(
         raise typer.Exit(2)
     settings = _settings(data_dir)
     stack = None
+    # Stop on SIGTERM as on Ctrl-C, so that the emulators we started are stopped too.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     if backend == "gcp-emulators":
         stack, settings = _start_emulator_stack(settings)
     try:
@@ -168,28 +172,50 @@ def serve(
             stack.stop()
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _start_emulator_stack(settings: Settings) -> tuple[Any, Settings]:
     import os
     import shutil
     from uuid import uuid4
 
     from mymedic.devstack import start_stack
-    from mymedic.emulators import start_bigquery, start_firestore, start_pubsub
+    from mymedic.emulators import Emulator, start_bigquery, start_firestore, start_pubsub
 
     logs = settings.data_dir / "emulators"
     local_bq = Path(".venv-bqemulator/bin/bqemulator")
-    bq_binary = str(local_bq) if local_bq.exists() else shutil.which("bqemulator")
-    emulators = [start_pubsub(logs), start_firestore(logs), start_bigquery(logs, bq_binary)]
-    env: dict[str, str] = {}
-    for emulator in emulators:
-        env.update(emulator.env)
-    os.environ.update(env)
-    project = f"local-{uuid4().hex[:8]}"
-    stack = start_stack(project, "mymedic", env, logs)
+    bq_binary = (
+        os.environ.get("MYMEDIC_BQEMULATOR")
+        or (str(local_bq) if local_bq.exists() else None)
+        or shutil.which("bqemulator")
+    )
+    emulators: list[Emulator] = []
+    starters: list[Callable[[], Emulator]] = [
+        lambda: start_pubsub(logs),
+        lambda: start_firestore(logs),
+        lambda: start_bigquery(logs, bq_binary),
+    ]
+    try:
+        for start in starters:
+            emulators.append(start())
+        env: dict[str, str] = {}
+        for emulator in emulators:
+            env.update(emulator.env)
+        os.environ.update(env)
+        project = f"local-{uuid4().hex[:8]}"
+        stack = start_stack(project, "mymedic", env, logs)
+    except BaseException:
+        for emulator in emulators:
+            emulator.stop()
+        raise
     stack.emulators = emulators
     console.print(
         f"emulators up; project {project}; functions: "
         + ", ".join(f"{s.target} {s.url}" for s in stack.servers)
+        + "; pids: "
+        + " ".join(str(p.process.pid) for p in [*stack.servers, *stack.emulators])
     )
     gcp = settings.model_copy(
         update={

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from mymedic.cli import app
@@ -81,3 +82,54 @@ def test_serve_answers_on_a_real_port(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.emulator
+def test_serve_on_the_emulators_and_stop_cleanly(tmp_path: Path) -> None:
+    """The developer's GCP path: serve with the emulators, answer a command, and on
+    SIGTERM stop every emulator and function server it started."""
+    import re
+
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mymedic",
+                "serve",
+                "--backend",
+                "gcp-emulators",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "COLUMNS": "400"},
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+        from tests.conftest import booking
+
+        response = httpx.post(f"{base}/commands/book_appointment", json=booking(), timeout=30)
+        assert response.status_code == 201, response.text
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    found = re.search(r"pids: ([\d ]+)", log.read_text())
+    assert found, log.read_text()
+    for pid in map(int, found.group(1).split()):
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
