@@ -215,7 +215,9 @@ def _start_emulator_stack(settings: Settings) -> tuple[Any, Settings]:
         f"emulators up; project {project}; functions: "
         + ", ".join(f"{s.target} {s.url}" for s in stack.servers)
         + "; pids: "
-        + " ".join(str(p.process.pid) for p in [*stack.servers, *stack.emulators])
+        + " ".join(str(s.process.pid) for s in stack.servers)
+        + " "
+        + " ".join(str(e.process.pid) for e in stack.emulators)
     )
     gcp = settings.model_copy(
         update={

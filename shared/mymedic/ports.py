@@ -104,6 +104,23 @@ class EventStore(Protocol):
     def close(self) -> None: ...
 
 
+def check_new_events(
+    tenant_id: str, stream_id: str, expected_version: int, events: Sequence[EventEnvelope]
+) -> None:
+    """What every event store checks before it writes: the events belong to this stream
+    and continue it from ``expected_version`` without a gap."""
+    if not events:
+        raise ValueError("nothing to append")
+    for offset, event in enumerate(events, start=1):
+        if (event.tenant_id, event.stream_id) != (tenant_id, stream_id):
+            raise ValueError(f"event {event.event_id} belongs to another stream")
+        if event.stream_version != expected_version + offset:
+            raise ValueError(
+                f"event {event.event_id} has version {event.stream_version}, "
+                f"expected {expected_version + offset}"
+            )
+
+
 Subscriber = Callable[[EventEnvelope], None]
 
 

@@ -82,6 +82,7 @@ from google.cloud.bigquery import (
 )
 from sqlglot import exp
 
+from mymedic.adapters.checkpoint_rows import CHECKPOINTS, CheckpointRows
 from mymedic.adapters.sql_catalog import TableDef, merge_sql, sql_files, table_defs
 from mymedic.ports import Row, TransientBackendError
 from mymedic.settings import Settings
@@ -89,7 +90,7 @@ from mymedic.settings import Settings
 T = TypeVar("T")
 QueryParameter = ArrayQueryParameter | ScalarQueryParameter
 
-_CHECKPOINTS = "projection_checkpoints"
+_CHECKPOINTS = CHECKPOINTS
 _STAGE_PREFIX = "_mymedic_stage_"
 _STALE_MARKER = "mymedic-stale-checkpoint"
 # A request may be 10 MB including its parameters; the estimate below is rough.
@@ -154,7 +155,7 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-class BigQueryUnitOfWork:
+class BigQueryUnitOfWork(CheckpointRows):
     """Rows read once, changed in memory, written by one transaction at commit."""
 
     def __init__(self, warehouse: BigQueryWarehouse) -> None:
@@ -190,24 +191,6 @@ class BigQueryUnitOfWork:
                 row = cached.setdefault(key, None)
                 if table == _CHECKPOINTS:
                     self._read_versions[key] = int(row["version"]) if row else None
-
-    def checkpoint(self, projection: str, tenant_id: str, stream_id: str) -> int:
-        row = self.get_row(_CHECKPOINTS, (projection, tenant_id, stream_id))
-        return int(row["version"]) if row else 0
-
-    def set_checkpoint(self, projection: str, tenant_id: str, stream_id: str, version: int) -> None:
-        self.put_row(
-            _CHECKPOINTS,
-            {
-                "projection": projection,
-                "tenant_id": tenant_id,
-                "stream_id": stream_id,
-                "version": version,
-            },
-        )
-
-    def prefetch_checkpoints(self, projection: str, streams: Iterable[tuple[str, str]]) -> None:
-        self.prefetch(_CHECKPOINTS, [(projection, t, s) for t, s in streams])
 
     def commit(self) -> None:
         changes = {

@@ -33,7 +33,14 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from mymedic.adapters.gcp.errors import call, run_transaction, short_retry
 from mymedic.domain.envelope import EventEnvelope
-from mymedic.ports import AppendResult, ConcurrencyConflict, DeadLetter, EventIdReused, StoredEvent
+from mymedic.ports import (
+    AppendResult,
+    ConcurrencyConflict,
+    DeadLetter,
+    EventIdReused,
+    StoredEvent,
+    check_new_events,
+)
 
 LOG = "event_log"
 OUTBOX = "outbox"
@@ -61,16 +68,7 @@ class FirestoreEventStore:
         expected_version: int,
         events: Sequence[EventEnvelope],
     ) -> AppendResult:
-        if not events:
-            raise ValueError("nothing to append")
-        for offset, event in enumerate(events, start=1):
-            if (event.tenant_id, event.stream_id) != (tenant_id, stream_id):
-                raise ValueError(f"event {event.event_id} belongs to another stream")
-            if event.stream_version != expected_version + offset:
-                raise ValueError(
-                    f"event {event.event_id} has version {event.stream_version}, "
-                    f"expected {expected_version + offset}"
-                )
+        check_new_events(tenant_id, stream_id, expected_version, events)
         tenant = self._tenant(tenant_id)
         stream_ref = tenant.collection("streams").document(stream_id)
         id_refs = [tenant.collection("event_ids").document(e.event_id) for e in events]

@@ -17,6 +17,7 @@ from mymedic.ports import (
     DeadLetter,
     EventIdReused,
     StoredEvent,
+    check_new_events,
 )
 
 _SCHEMA = """
@@ -58,16 +59,7 @@ class SqliteEventStore:
         expected_version: int,
         events: Sequence[EventEnvelope],
     ) -> AppendResult:
-        if not events:
-            raise ValueError("nothing to append")
-        for offset, event in enumerate(events, start=1):
-            if (event.tenant_id, event.stream_id) != (tenant_id, stream_id):
-                raise ValueError(f"event {event.event_id} belongs to another stream")
-            if event.stream_version != expected_version + offset:
-                raise ValueError(
-                    f"event {event.event_id} has version {event.stream_version}, "
-                    f"expected {expected_version + offset}"
-                )
+        check_new_events(tenant_id, stream_id, expected_version, events)
         event_ids = tuple(event.event_id for event in events)
         rows = [
             (

@@ -10,10 +10,11 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
+from mymedic.adapters.checkpoint_rows import CHECKPOINTS, CheckpointRows
 from mymedic.adapters.sql_catalog import TableDef, merge_sql, sql_files, table_defs, to_duckdb
 from mymedic.ports import Row
 
-_CHECKPOINTS = "projection_checkpoints"
+_CHECKPOINTS = CHECKPOINTS
 T = TypeVar("T")
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
@@ -26,7 +27,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
-class DuckDbUnitOfWork:
+class DuckDbUnitOfWork(CheckpointRows):
     """Rows read once, changed in memory, written back by one MERGE per table at commit."""
 
     def __init__(
@@ -77,24 +78,6 @@ class DuckDbUnitOfWork:
             self._conn.unregister("_probe")
         for key in wanted:
             cached.setdefault(key, None)
-
-    def checkpoint(self, projection: str, tenant_id: str, stream_id: str) -> int:
-        row = self.get_row(_CHECKPOINTS, (projection, tenant_id, stream_id))
-        return int(row["version"]) if row else 0
-
-    def set_checkpoint(self, projection: str, tenant_id: str, stream_id: str, version: int) -> None:
-        self.put_row(
-            _CHECKPOINTS,
-            {
-                "projection": projection,
-                "tenant_id": tenant_id,
-                "stream_id": stream_id,
-                "version": version,
-            },
-        )
-
-    def prefetch_checkpoints(self, projection: str, streams: Iterable[tuple[str, str]]) -> None:
-        self.prefetch(_CHECKPOINTS, [(projection, t, s) for t, s in streams])
 
     def flush(self) -> None:
         for table, keys in self._dirty.items():
