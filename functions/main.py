@@ -17,6 +17,12 @@ def commands(request: Request) -> Response:
     return entrypoints.commands(request)
 
 
+@functions_framework.http
+def jobs(request: Request) -> Response:
+    """Scheduled jobs: POST /jobs/outbox-relay, POST /jobs/projection-catch-up."""
+    return entrypoints.jobs(request)
+
+
 @functions_framework.cloud_event
 def project_calendar(cloud_event: Any) -> None:
     """Pub/Sub push subscription → clinic calendar read model."""

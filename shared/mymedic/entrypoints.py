@@ -16,6 +16,7 @@ from flask import Request, Response
 from mymedic.app.command_api import handle_command_request, openapi_document
 from mymedic.app.pubsub import PoisonMessage, decode_pubsub_event
 from mymedic.bootstrap import Platform, bootstrap
+from mymedic.ports import TransientBackendError
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +76,33 @@ def project(projection: str, cloud_event: Any) -> None:
         current.catch_up()
     else:
         raise KeyError(f"no projection named {projection}")
+
+
+JOBS = ("outbox-relay", "projection-catch-up")
+
+
+def jobs(request: Request) -> Response:
+    """Scheduled jobs, invoked by Cloud Scheduler (OIDC, checked by the platform's
+    invoker binding) or by hand: POST /jobs/<name>. Each is idempotent: running it twice
+    in a window does nothing the first run did not."""
+    name = request.path.rstrip("/").rsplit("/", 1)[-1]
+    if name not in JOBS:
+        return json_response(404, {"error": "unknown_job", "message": name, "known": list(JOBS)})
+    if request.method != "POST":
+        return json_response(405, {"error": "method_not_allowed", "message": "jobs run on POST"})
+    current = platform()
+    try:
+        if name == "outbox-relay":
+            relayed = current.relay.drain()
+            body = {
+                "job": name,
+                "published": relayed.published,
+                "failed": relayed.failed,
+                "dead_lettered": relayed.dead_lettered,
+            }
+        else:
+            followed = current.catch_up()
+            body = {"job": name, "events": followed.events, "position": followed.last_position}
+    except TransientBackendError as exc:
+        return json_response(503, {"error": "unavailable", "message": str(exc)})
+    return json_response(200, body)

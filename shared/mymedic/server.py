@@ -25,6 +25,10 @@ def create_server() -> Flask:
         current: Request = request
         return entrypoints.commands(current)
 
+    @app.route("/jobs/<path:name>", methods=["GET", "POST"])
+    def jobs(name: str) -> Response:
+        return entrypoints.jobs(request)
+
     @app.errorhandler(404)
     def not_found(_: Exception) -> Response:
         return entrypoints.json_response(404, {"error": "not_found", "message": request.path})
