@@ -51,6 +51,15 @@ class AppendResult:
 
 
 @dataclass(frozen=True)
+class StreamAppend:
+    """Events for one stream, to be appended if the stream is at ``expected_version``."""
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[EventEnvelope]
+
+
+@dataclass(frozen=True)
 class DeadLetter:
     global_position: int
     event_id: str
@@ -68,6 +77,12 @@ class EventStore(Protocol):
     ) -> AppendResult:
         """Append atomically, with the events' outbox entries, if the stream is at
         ``expected_version``; an append whose event ids are all stored is a no-op."""
+        ...
+
+    def append_streams(self, tenant_id: str, appends: Sequence[StreamAppend]) -> list[AppendResult]:
+        """Append to several streams of one tenant in one transaction: all or nothing,
+        each stream checked against its expected version (a command that must keep an
+        invariant across aggregates, such as one booking per clinician and slot)."""
         ...
 
     def stream_version(self, tenant_id: str, stream_id: str) -> int: ...
@@ -102,6 +117,15 @@ class EventStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def check_appends(tenant_id: str, appends: Sequence[StreamAppend]) -> None:
+    if not appends:
+        raise ValueError("nothing to append")
+    if len({a.stream_id for a in appends}) != len(appends):
+        raise ValueError("a stream appears twice in one append")
+    for append in appends:
+        check_new_events(tenant_id, append.stream_id, append.expected_version, append.events)
 
 
 def check_new_events(

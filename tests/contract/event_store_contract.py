@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from mymedic.ports import ConcurrencyConflict, EventIdReused, EventStore
+from mymedic.ports import ConcurrencyConflict, EventIdReused, EventStore, StreamAppend
 from tests.contract.events import appointment_events
 
 
@@ -129,3 +129,44 @@ class EventStoreContract:
             thread.join()
         assert sorted(outcomes) == ["conflict"] * (self.concurrent_writers - 1) + ["won"]
         assert store.stream_version("t1", "appointment:a1") == 2
+
+    def test_appending_to_several_streams_is_all_or_nothing(self, store: EventStore) -> None:
+        a1, a2, a3 = (appointment_events(name) for name in ("a1", "a2", "a3"))
+        store.append("t1", "appointment:a2", 0, a2[:1])
+        results = store.append_streams(
+            "t1",
+            [
+                StreamAppend("appointment:a1", 0, a1[:2]),
+                StreamAppend("appointment:a2", 1, a2[1:2]),
+            ],
+        )
+        assert [(r.stream_id, r.stream_version, r.duplicate) for r in results] == [
+            ("appointment:a1", 2, False),
+            ("appointment:a2", 2, False),
+        ]
+        # One stream has moved on: nothing is written to any of them.
+        with pytest.raises(ConcurrencyConflict) as raised:
+            store.append_streams(
+                "t1",
+                [
+                    StreamAppend("appointment:a3", 0, a3[:1]),
+                    StreamAppend(
+                        "appointment:a1", 1, [a1[2].model_copy(update={"stream_version": 2})]
+                    ),
+                ],
+            )
+        assert raised.value.stream_id == "appointment:a1"
+        assert store.stream_version("t1", "appointment:a3") == 0
+        assert len(store.read_all()) == 4
+        positions = [s.global_position for s in store.read_all()]
+        assert positions == sorted(positions)
+
+    def test_retrying_a_multi_stream_append_is_a_no_op(self, store: EventStore) -> None:
+        a1, a2 = appointment_events("a1"), appointment_events("a2")
+        appends = [StreamAppend("appointment:a1", 0, a1), StreamAppend("appointment:a2", 0, a2[:1])]
+        store.append_streams("t1", appends)
+        again = store.append_streams("t1", appends)
+        assert [(r.stream_version, r.duplicate) for r in again] == [(3, True), (1, True)]
+        assert len(store.read_all()) == 4
+        with pytest.raises(ValueError, match="twice"):
+            store.append_streams("t1", [appends[0], appends[0]])

@@ -39,7 +39,8 @@ from mymedic.ports import (
     DeadLetter,
     EventIdReused,
     StoredEvent,
-    check_new_events,
+    StreamAppend,
+    check_appends,
 )
 
 LOG = "event_log"
@@ -68,32 +69,43 @@ class FirestoreEventStore:
         expected_version: int,
         events: Sequence[EventEnvelope],
     ) -> AppendResult:
-        check_new_events(tenant_id, stream_id, expected_version, events)
-        tenant = self._tenant(tenant_id)
-        stream_ref = tenant.collection("streams").document(stream_id)
-        id_refs = [tenant.collection("event_ids").document(e.event_id) for e in events]
-        bodies = [e.model_dump_json() for e in events]
-        event_ids = tuple(e.event_id for e in events)
+        [result] = self.append_streams(
+            tenant_id, [StreamAppend(stream_id, expected_version, events)]
+        )
+        return result
 
-        def run(transaction: firestore.Transaction) -> AppendResult:
-            seen = [
-                snap for snap in transaction.get_all(id_refs, timeout=self._timeout) if snap.exists
-            ]
+    def append_streams(self, tenant_id: str, appends: Sequence[StreamAppend]) -> list[AppendResult]:
+        check_appends(tenant_id, appends)
+        tenant = self._tenant(tenant_id)
+        stream_refs = [tenant.collection("streams").document(a.stream_id) for a in appends]
+        events = [(a, e) for a in appends for e in a.events]
+        id_refs = [tenant.collection("event_ids").document(e.event_id) for _, e in events]
+        bodies = [e.model_dump_json() for _, e in events]
+        ids = [tuple(e.event_id for e in a.events) for a in appends]
+
+        def run(transaction: firestore.Transaction) -> list[AppendResult]:
+            seen = {
+                snap.id: snap
+                for snap in transaction.get_all(id_refs, timeout=self._timeout)
+                if snap.exists
+            }
             if seen:
-                if len(seen) == len(events) and all(
-                    (s.get("stream_id")) == stream_id for s in seen
-                ):
-                    version = max(int(s.get("stream_version")) for s in seen)
-                    return AppendResult(stream_id, version, event_ids, duplicate=True)
-                raise EventIdReused(f"event ids {sorted(event_ids)} are partly stored")
-            stream = stream_ref.get(transaction=transaction, timeout=self._timeout)
-            actual = int(stream.get("version")) if stream.exists else 0
-            if actual != expected_version:
-                raise ConcurrencyConflict(tenant_id, stream_id, expected_version, actual)
+                return self._retried(appends, ids, seen)
+            streams = {
+                snap.reference.path: snap
+                for snap in transaction.get_all(stream_refs, timeout=self._timeout)
+            }
+            for append, ref in zip(appends, stream_refs, strict=True):
+                snap = streams.get(ref.path)
+                actual = int(snap.get("version")) if snap is not None and snap.exists else 0
+                if actual != append.expected_version:
+                    raise ConcurrencyConflict(
+                        tenant_id, append.stream_id, append.expected_version, actual
+                    )
             sequence = self._sequence.get(transaction=transaction, timeout=self._timeout)
             position = int(sequence.get("position")) if sequence.exists else 0
             now = datetime.now(UTC)
-            for event, body, id_ref in zip(events, bodies, id_refs, strict=True):
+            for (append, event), body, id_ref in zip(events, bodies, id_refs, strict=True):
                 position += 1
                 key = position_id(position)
                 transaction.set(
@@ -101,27 +113,45 @@ class FirestoreEventStore:
                     {
                         "global_position": position,
                         "tenant_id": tenant_id,
-                        "stream_id": stream_id,
+                        "stream_id": append.stream_id,
                         "stream_version": event.stream_version,
                         "event_type": event.event_type,
                         "body": body,
                     },
                 )
                 transaction.set(
-                    id_ref, {"stream_id": stream_id, "stream_version": event.stream_version}
+                    id_ref, {"stream_id": append.stream_id, "stream_version": event.stream_version}
                 )
                 transaction.set(
                     self._db.collection(OUTBOX).document(key),
                     {"global_position": position, "attempts": 0, "appended_at": now},
                 )
             transaction.set(self._sequence, {"position": position})
-            transaction.set(
-                stream_ref,
-                {"tenant_id": tenant_id, "stream_id": stream_id, "version": actual + len(events)},
-            )
-            return AppendResult(stream_id, actual + len(events), event_ids, duplicate=False)
+            results = []
+            for append, ref, event_ids in zip(appends, stream_refs, ids, strict=True):
+                version = append.expected_version + len(append.events)
+                transaction.set(
+                    ref, {"tenant_id": tenant_id, "stream_id": append.stream_id, "version": version}
+                )
+                results.append(AppendResult(append.stream_id, version, event_ids, duplicate=False))
+            return results
 
         return run_transaction(self._db, "firestore append", run)
+
+    @staticmethod
+    def _retried(
+        appends: Sequence[StreamAppend], ids: list[tuple[str, ...]], seen: dict[str, Any]
+    ) -> list[AppendResult]:
+        """A retry of an append that went through: every event id is stored, each in
+        the stream it was meant for. Anything less is a reused id."""
+        results = []
+        for append, event_ids in zip(appends, ids, strict=True):
+            found = [seen.get(event_id) for event_id in event_ids]
+            if any(snap is None or snap.get("stream_id") != append.stream_id for snap in found):
+                raise EventIdReused(f"event ids {sorted(seen)} are partly stored elsewhere")
+            version = max(int(snap.get("stream_version")) for snap in found if snap is not None)
+            results.append(AppendResult(append.stream_id, version, event_ids, duplicate=True))
+        return results
 
     def stream_version(self, tenant_id: str, stream_id: str) -> int:
         ref = self._tenant(tenant_id).collection("streams").document(stream_id)

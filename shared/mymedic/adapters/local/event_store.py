@@ -17,7 +17,8 @@ from mymedic.ports import (
     DeadLetter,
     EventIdReused,
     StoredEvent,
-    check_new_events,
+    StreamAppend,
+    check_appends,
 )
 
 _SCHEMA = """
@@ -59,27 +60,48 @@ class SqliteEventStore:
         expected_version: int,
         events: Sequence[EventEnvelope],
     ) -> AppendResult:
-        check_new_events(tenant_id, stream_id, expected_version, events)
-        event_ids = tuple(event.event_id for event in events)
+        [result] = self.append_streams(
+            tenant_id, [StreamAppend(stream_id, expected_version, events)]
+        )
+        return result
+
+    def append_streams(self, tenant_id: str, appends: Sequence[StreamAppend]) -> list[AppendResult]:
+        check_appends(tenant_id, appends)
         rows = [
             (
                 event.event_id,
                 tenant_id,
-                stream_id,
+                append.stream_id,
                 event.stream_version,
                 event.event_type,
                 event.model_dump_json().encode(),
             )
-            for event in events
+            for append in appends
+            for event in append.events
         ]
+        ids = [tuple(event.event_id for event in append.events) for append in appends]
         with self._lock, write_transaction(self._conn) as conn:
-            actual = self._version(conn, tenant_id, stream_id)
-            if actual != expected_version:
-                # A retry of an append that went through finds the stream moved on.
-                stored = self._already_stored(conn, tenant_id, stream_id, event_ids)
-                if stored is not None:
-                    return AppendResult(stream_id, stored, event_ids, duplicate=True)
-                raise ConcurrencyConflict(tenant_id, stream_id, expected_version, actual)
+            moved = [
+                (append, actual)
+                for append in appends
+                if (actual := self._version(conn, tenant_id, append.stream_id))
+                != append.expected_version
+            ]
+            if moved:
+                # A retry of an append that went through finds its streams moved on.
+                stored = [
+                    self._already_stored(conn, tenant_id, append.stream_id, event_ids)
+                    for append, event_ids in zip(appends, ids, strict=True)
+                ]
+                if all(version is not None for version in stored):
+                    return [
+                        AppendResult(append.stream_id, int(version or 0), event_ids, duplicate=True)
+                        for append, event_ids, version in zip(appends, ids, stored, strict=True)
+                    ]
+                append, actual = moved[0]
+                raise ConcurrencyConflict(
+                    tenant_id, append.stream_id, append.expected_version, actual
+                )
             positions = []
             for row in rows:
                 try:
@@ -89,12 +111,20 @@ class SqliteEventStore:
                         row,
                     )
                 except sqlite3.IntegrityError as exc:
-                    # The version was checked under the write lock: only the event id
-                    # can clash, with an event of another stream.
+                    # Versions were checked under the write lock: only the event id can
+                    # clash, with an event of another stream.
                     raise EventIdReused(f"event id {row[0]} is already stored") from exc
                 positions.append((cursor.lastrowid,))
             conn.executemany("INSERT INTO outbox (global_position) VALUES (?)", positions)
-        return AppendResult(stream_id, expected_version + len(events), event_ids, duplicate=False)
+        return [
+            AppendResult(
+                append.stream_id,
+                append.expected_version + len(append.events),
+                event_ids,
+                duplicate=False,
+            )
+            for append, event_ids in zip(appends, ids, strict=True)
+        ]
 
     @staticmethod
     def _already_stored(
