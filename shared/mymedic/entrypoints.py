@@ -39,8 +39,8 @@ def use_platform(instance: Platform | None) -> None:
         _platform = instance
 
 
-def json_response(status: int, body: Any) -> Response:
-    return Response(orjson.dumps(body), status=status, mimetype="application/json")
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status=status, mimetype="application/json", headers=headers)
 
 
 def commands(request: Request) -> Response:
@@ -53,7 +53,7 @@ def commands(request: Request) -> Response:
         request.get_data(cache=False),
         request.headers.get,
     )
-    return json_response(result.status, result.body)
+    return json_response(result.status, result.body, result.headers)
 
 
 def project(projection: str, cloud_event: Any) -> None:

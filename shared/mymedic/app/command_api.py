@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
 import orjson
 from pydantic import ValidationError
 
-from mymedic.app.commands import CommandService
+from mymedic.app.commands import CommandService, IdempotencyKeyReused
 from mymedic.domain.commands import COMMANDS
 from mymedic.domain.envelope import Metadata
 from mymedic.domain.errors import DomainError, StreamAlreadyExists, StreamNotFound
@@ -19,12 +19,14 @@ from mymedic.ports import ConcurrencyConflict, EventIdReused, TransientBackendEr
 
 MAX_BODY_BYTES = 256 * 1024
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
 @dataclass(frozen=True)
 class HttpResponse:
     status: int
     body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _error(status: int, error: str, message: str, **extra: Any) -> HttpResponse:
@@ -69,6 +71,9 @@ def handle_command_request(
     correlation_id = header("X-Correlation-Id") or str(uuid4())
     if not _CORRELATION_ID.match(correlation_id):
         return _error(400, "invalid_header", "X-Correlation-Id must be 8-100 plain characters")
+    idempotency_key = header("Idempotency-Key")
+    if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
+        return _error(400, "invalid_header", "Idempotency-Key must be 1-255 printable characters")
     metadata = Metadata(
         tenant_id=command.tenant_id,
         actor="anonymous",
@@ -76,7 +81,7 @@ def handle_command_request(
         correlation_id=correlation_id,
     )
     try:
-        result = service.handle(command, metadata)
+        result = service.handle(command, metadata, idempotency_key)
     except ConcurrencyConflict as exc:
         return _error(
             409,
@@ -89,6 +94,8 @@ def handle_command_request(
         return _error(409, "already_exists", exc.message, field=exc.field)
     except StreamNotFound as exc:
         return _error(404, "not_found", exc.message, field=exc.field)
+    except IdempotencyKeyReused as exc:
+        return _error(422, "idempotency_key_reused", exc.message, field=exc.field)
     except DomainError as exc:
         return _error(422, "rule_violated", exc.message, field=exc.field)
     except EventIdReused as exc:
@@ -103,6 +110,7 @@ def handle_command_request(
             "event_ids": list(result.event_ids),
             "correlation_id": result.correlation_id,
         },
+        {"Idempotent-Replayed": "true"} if result.replayed else {},
     )
 
 

@@ -1,17 +1,36 @@
-"""The write path: load one aggregate's stream, decide, append with its version."""
+"""The write path: load one aggregate's stream, decide, append with its version.
+
+Idempotency-Key: the events a keyed command produces get ids derived from the tenant
+and the key (UUID v5), so a retried request is recognised by its event ids: before
+deciding (the first attempt's events are in the stream: answer as the first time), and
+in the store (two identical requests racing: the second append is a no-op). A key
+reused for another request lands its ids on another stream and is refused.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from uuid import UUID, uuid5
 
 from mymedic.domain.aggregates import decide, fold
 from mymedic.domain.commands import Command
 from mymedic.domain.envelope import EventEnvelope, Metadata, build_envelope
 from mymedic.domain.errors import DomainError
 from mymedic.domain.events import stream_id
-from mymedic.ports import AppendResult, ConcurrencyConflict, EventStore
+from mymedic.ports import AppendResult, ConcurrencyConflict, EventIdReused, EventStore
+
+# Namespace of the event ids derived from Idempotency-Keys (fixed: ids must not change).
+IDEMPOTENCY_NAMESPACE = UUID("7b1c6f8e-5d0a-4c53-9a8e-2f1f0c9b6d41")
+
+
+class IdempotencyKeyReused(DomainError):
+    """The key already named another request (HTTP 422)."""
+
+
+def idempotent_event_id(tenant_id: str, key: str, index: int) -> str:
+    return str(uuid5(IDEMPOTENCY_NAMESPACE, f"{tenant_id}\x1f{key}\x1f{index}"))
 
 
 def utc_now() -> datetime:
@@ -24,6 +43,8 @@ class CommandResult:
     stream_version: int
     event_ids: tuple[str, ...]
     correlation_id: str
+    # True when this answers a retry of an Idempotency-Key already served.
+    replayed: bool = False
 
 
 class CommandService:
@@ -38,11 +59,17 @@ class CommandService:
         self._clock = clock
         self._after_commit = after_commit
 
-    def handle(self, command: Command, metadata: Metadata) -> CommandResult:
+    def handle(
+        self, command: Command, metadata: Metadata, idempotency_key: str | None = None
+    ) -> CommandResult:
         if metadata.tenant_id != command.tenant_id:
             raise DomainError("the command names another tenant", field="tenant_id")
         stream = stream_id(command.category, command.entity_id())
         history = self._store.read_stream(command.tenant_id, stream)
+        if idempotency_key is not None:
+            earlier = _served_before(history, command.tenant_id, idempotency_key)
+            if earlier is not None:
+                return earlier
         version = len(history)
         if command.expected_version is not None and command.expected_version != version:
             raise ConcurrencyConflict(command.tenant_id, stream, command.expected_version, version)
@@ -62,12 +89,56 @@ class CommandService:
                 recorded_at=now,
                 personal=decision.personal,
                 subject_id=decision.subject_id,
+                event_id=(
+                    idempotent_event_id(command.tenant_id, idempotency_key, offset)
+                    if idempotency_key is not None
+                    else None
+                ),
             )
             for offset, decision in enumerate(decisions, start=1)
         ]
-        appended: AppendResult = self._store.append(command.tenant_id, stream, version, envelopes)
+        try:
+            appended: AppendResult = self._store.append(
+                command.tenant_id, stream, version, envelopes
+            )
+        except EventIdReused as exc:
+            if idempotency_key is None:
+                raise
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used for another request",
+                field="Idempotency-Key",
+            ) from exc
+        if appended.duplicate and idempotency_key is not None:
+            # An identical request won the race: answer as it was answered.
+            replay = _served_before(
+                self._store.read_stream(command.tenant_id, stream),
+                command.tenant_id,
+                idempotency_key,
+            )
+            if replay is not None:
+                return replay
         if self._after_commit is not None:
             self._after_commit()
         return CommandResult(
             appended.stream_id, appended.stream_version, appended.event_ids, metadata.correlation_id
         )
+
+
+def _served_before(history: list[EventEnvelope], tenant_id: str, key: str) -> CommandResult | None:
+    """The first answer to this key, rebuilt from the events it appended."""
+    first = idempotent_event_id(tenant_id, key, 1)
+    start = next((i for i, event in enumerate(history) if event.event_id == first), None)
+    if start is None:
+        return None
+    served = [history[start]]
+    for index, event in enumerate(history[start + 1 :], start=2):
+        if event.event_id != idempotent_event_id(tenant_id, key, index):
+            break
+        served.append(event)
+    return CommandResult(
+        served[-1].stream_id,
+        served[-1].stream_version,
+        tuple(event.event_id for event in served),
+        served[0].correlation_id,
+        replayed=True,
+    )
