@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform as host
+import secrets
 import shutil
 import sys
 import tempfile
@@ -26,12 +27,14 @@ from typing import Any
 from functions_framework import create_app
 
 from mymedic import entrypoints
+from mymedic.app.auth import Role, auth_config, issue_token
 from mymedic.bootstrap import Platform, bootstrap
 from mymedic.devstack import functions_source, start_stack
 from mymedic.emulators import start_bigquery, start_firestore, start_pubsub
 from mymedic.settings import Settings
 
 TENANT, BRANCH = "bench", "branch-1"
+SECRET = secrets.token_urlsafe(48)  # signs this run's tokens only
 
 
 def commands(appointments: int) -> list[tuple[str, dict[str, Any]]]:
@@ -80,6 +83,14 @@ def completed(platform: Platform) -> int:
 def run(platform: Platform, appointments: int, timeout: float = 600) -> dict[str, float]:
     entrypoints.use_platform(platform)
     client = create_app("commands", str(functions_source())).test_client()  # type: ignore[no-untyped-call]
+    token = issue_token(
+        auth_config(platform.settings),
+        subject="bench",
+        tenant_id=TENANT,
+        role=Role.ADMIN,
+        branches=None,
+    )
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     work = commands(appointments)
     started = time.perf_counter()
     for name, body in work:
@@ -108,7 +119,7 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="mymedic-bench-"))
     try:
-        local = bootstrap(Settings(data_dir=workdir / "local", _env_file=None))
+        local = bootstrap(Settings(data_dir=workdir / "local", jwt_secret=SECRET, _env_file=None))
         ours_local = run(local, args.appointments)
         local.close()
 
@@ -132,6 +143,7 @@ def main() -> None:
                     gcp_project="bench-project",
                     bigquery_dataset="bench",
                     bigquery_endpoint=env["MYMEDIC_BIGQUERY_ENDPOINT"],
+                    jwt_secret=SECRET,
                     _env_file=None,
                 )
             )

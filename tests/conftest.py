@@ -13,6 +13,8 @@ from mymedic.settings import Settings
 
 TENANT = "tenant-a"
 BRANCH = "branch-1"
+# A synthetic signing secret for tests only; never a real one.
+TEST_JWT_SECRET = "test-only-signing-secret-0123456789abcdef"  # noqa: S105 - synthetic
 
 
 class StepClock:
@@ -28,7 +30,33 @@ class StepClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+    return Settings(
+        data_dir=tmp_path / "data",
+        jwt_secret=TEST_JWT_SECRET,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+def bearer(
+    tenant_id: str = TENANT,
+    role: str = "admin",
+    subject: str = "test-admin",
+    branches: frozenset[str] | None = None,
+) -> dict[str, str]:
+    """An Authorization header signed with the tests' secret."""
+    from mymedic.app.auth import Role, auth_config, issue_token
+
+    config = auth_config(Settings(jwt_secret=TEST_JWT_SECRET, _env_file=None))  # type: ignore[call-arg]
+    token = issue_token(
+        config, subject=subject, tenant_id=tenant_id, role=Role(role), branches=branches
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def as_admin(client: Any, tenant_id: str = TENANT) -> Any:
+    """Make every request of this test client carry an admin token of the tenant."""
+    client.environ_base["HTTP_AUTHORIZATION"] = bearer(tenant_id)["Authorization"]
+    return client
 
 
 @pytest.fixture

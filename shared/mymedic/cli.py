@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import signal
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -52,6 +54,7 @@ def demo(
     """Generate a synthetic clinic chain, push it through the HTTP handler, build the
     read models and warehouse, and write report 1."""
     from mymedic import entrypoints
+    from mymedic.app.auth import Role, auth_config, issue_token
     from mymedic.bootstrap import bootstrap
     from mymedic.demo.generator import generate
     from mymedic.reports.export import to_csv
@@ -59,16 +62,32 @@ def demo(
 
     data_dir = out / "data"
     shutil.rmtree(data_dir, ignore_errors=True)
-    platform = bootstrap(_settings(data_dir))
+    # The demo signs its own tokens: a fresh secret each run, an admin of each tenant.
+    settings = _settings(data_dir).model_copy(
+        update={"jwt_secret": SecretStr(secrets.token_urlsafe(48)), "jwt_algorithm": "HS256"}
+    )
+    platform = bootstrap(settings)
     entrypoints.use_platform(platform)
     client = create_server().test_client()
     commands = generate(seed=seed, appointments=appointments)
+    config = auth_config(settings)
+    tokens = {
+        tenant: "Bearer "
+        + issue_token(
+            config, subject="demo-admin", tenant_id=tenant, role=Role.ADMIN, branches=None
+        )
+        for tenant in {c.body["tenant_id"] for c in commands}
+    }
     started = time.perf_counter()
     rejected: dict[int, int] = defaultdict(int)
     with _progress() as progress:
         task = progress.add_task("commands → HTTP → store → projections", total=len(commands))
         for command in commands:
-            response = client.post(f"/commands/{command.name}", json=command.body)
+            response = client.post(
+                f"/commands/{command.name}",
+                json=command.body,
+                headers={"Authorization": tokens[command.body["tenant_id"]]},
+            )
             if response.status_code != 201:
                 rejected[response.status_code] += 1
                 if sum(rejected.values()) <= 3:
@@ -245,6 +264,35 @@ def _start_catch_up_loop(platform: Any, every_seconds: float) -> None:
                 logging.getLogger("mymedic.serve").exception("catch-up failed")
 
     threading.Thread(target=loop, name="catch-up", daemon=True).start()
+
+
+@app.command()
+def token(
+    tenant: Annotated[str, typer.Option(help="Tenant the token is for.")],
+    role: Annotated[str, typer.Option(help="admin, analyst, marketing, staff, doctor or patient.")],
+    subject: Annotated[str, typer.Option(help="Who the token names (user or patient id).")],
+    branch: Annotated[
+        list[str] | None, typer.Option(help="Allowed branch (repeat); none: every branch.")
+    ] = None,
+    ttl_seconds: Annotated[int, typer.Option(help="Lifetime.")] = 3600,
+) -> None:
+    """Issue an HS256 token signed with MYMEDIC_JWT_SECRET, for local development."""
+    from mymedic.app.auth import Role, auth_config, issue_token
+
+    try:
+        config = auth_config(Settings())
+        signed = issue_token(
+            config,
+            subject=subject,
+            tenant_id=tenant,
+            role=Role(role),
+            branches=frozenset(branch) if branch else None,
+            ttl_seconds=ttl_seconds,
+        )
+    except ValueError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(2) from None
+    typer.echo(signed)
 
 
 @app.command()

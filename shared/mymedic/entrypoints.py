@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from flask import Request, Response
 
+from mymedic.app.auth import AuthUnavailable, Principal, TokenVerifier, auth_config
 from mymedic.app.command_api import handle_command_request, openapi_document
 from mymedic.app.pubsub import PoisonMessage, decode_pubsub_event
 from mymedic.bootstrap import Platform, bootstrap
@@ -21,6 +22,7 @@ from mymedic.ports import TransientBackendError
 log = logging.getLogger(__name__)
 
 _platform: Platform | None = None
+_verifier: TokenVerifier | None = None
 _platform_lock = threading.Lock()
 
 
@@ -34,9 +36,24 @@ def platform() -> Platform:
 
 def use_platform(instance: Platform | None) -> None:
     """Install (or with None, forget) the platform the entry points use."""
-    global _platform
+    global _platform, _verifier
     with _platform_lock:
         _platform = instance
+        _verifier = None
+
+
+def authenticate(authorization: str | None) -> Principal:
+    """Verify a bearer token with the platform's settings (the verifier is built once)."""
+    global _verifier
+    current = platform()
+    with _platform_lock:
+        if _verifier is None:
+            try:
+                _verifier = TokenVerifier(auth_config(current.settings))
+            except ValueError as exc:
+                raise AuthUnavailable(f"authentication is not configured: {exc}") from exc
+        verifier = _verifier
+    return verifier.verify(authorization)
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -48,10 +65,11 @@ def commands(request: Request) -> Response:
         return json_response(200, openapi_document())
     result = handle_command_request(
         platform().commands,
-        request.method,
-        request.path,
-        request.get_data(cache=False),
-        request.headers.get,
+        authenticate,
+        method=request.method,
+        path=request.path,
+        body=request.get_data(cache=False),
+        header=request.headers.get,
     )
     return json_response(result.status, result.body, result.headers)
 

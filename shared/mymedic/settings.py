@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     gcp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
     jwt_secret: SecretStr | None = None
+    jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
+    jwt_issuer: str = "mymedic"
+    jwt_audience: str = "mymedic-api"
+    jwt_public_key: str | None = None  # PEM text (RS256 with a static key)
+    jwt_jwks_url: str | None = None  # RS256 through the identity provider's JWKS
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    jwt_jwks_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     stripe_webhook_secret: SecretStr | None = None
     razorpay_webhook_secret: SecretStr | None = None
     zoho_webhook_token: SecretStr | None = None

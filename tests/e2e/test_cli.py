@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mymedic.cli import app
+from tests.conftest import TEST_JWT_SECRET, bearer
 
 runner = CliRunner()
 
@@ -56,7 +57,11 @@ def _free_port() -> int:
 
 def test_serve_answers_on_a_real_port(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "MYMEDIC_DATA_DIR": str(tmp_path / "data")}
+    env = {
+        **os.environ,
+        "MYMEDIC_DATA_DIR": str(tmp_path / "data"),
+        "MYMEDIC_JWT_SECRET": TEST_JWT_SECRET,
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "mymedic", "serve", "--port", str(port)],
         env=env,
@@ -76,7 +81,9 @@ def test_serve_answers_on_a_real_port(tmp_path: Path) -> None:
                 time.sleep(0.1)
         assert health.json() == {"status": "ok"}
         assert "/commands/book_appointment" in httpx.get(f"{base}/openapi.json").json()["paths"]
-        bad = httpx.post(f"{base}/commands/book_appointment", content=b"{")
+        anonymous = httpx.post(f"{base}/commands/book_appointment", content=b"{}")
+        assert (anonymous.status_code, anonymous.json()["error"]) == (401, "missing_token")
+        bad = httpx.post(f"{base}/commands/book_appointment", content=b"{", headers=bearer())
         assert (bad.status_code, bad.json()["error"]) == (400, "invalid_json")
         assert httpx.get(f"{base}/nowhere").status_code == 404
     finally:
@@ -108,7 +115,7 @@ def test_serve_on_the_emulators_and_stop_cleanly(tmp_path: Path) -> None:
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "COLUMNS": "400"},
+            env={**os.environ, "COLUMNS": "400", "MYMEDIC_JWT_SECRET": TEST_JWT_SECRET},
         )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -123,7 +130,9 @@ def test_serve_on_the_emulators_and_stop_cleanly(tmp_path: Path) -> None:
                 time.sleep(0.3)
         from tests.conftest import booking
 
-        response = httpx.post(f"{base}/commands/book_appointment", json=booking(), timeout=30)
+        response = httpx.post(
+            f"{base}/commands/book_appointment", json=booking(), headers=bearer(), timeout=30
+        )
         assert response.status_code == 201, response.text
     finally:
         server.terminate()

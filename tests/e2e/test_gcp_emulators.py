@@ -17,7 +17,7 @@ from mymedic import entrypoints
 from mymedic.bootstrap import Platform, bootstrap
 from mymedic.devstack import Stack, functions_source, start_stack
 from mymedic.settings import Settings
-from tests.conftest import BRANCH, TENANT, booking, registration
+from tests.conftest import BRANCH, TENANT, TEST_JWT_SECRET, as_admin, booking, registration
 
 pytestmark = pytest.mark.emulator
 
@@ -38,6 +38,7 @@ def stack(
         gcp_project=gcp_project,
         bigquery_dataset=dataset,
         bigquery_endpoint=bigquery_emulator.env["MYMEDIC_BIGQUERY_ENDPOINT"],
+        jwt_secret=TEST_JWT_SECRET,
         _env_file=None,  # type: ignore[call-arg]
     )
     platform = bootstrap(settings)
@@ -73,7 +74,7 @@ def test_a_command_reaches_the_read_model_and_the_warehouse(
     stack: tuple[Stack, Platform],
 ) -> None:
     _, platform = stack
-    client = create_app("commands", str(functions_source())).test_client()
+    client = as_admin(create_app("commands", str(functions_source())).test_client())
     assert client.post("/register_patient", json=registration()).status_code == 201
     assert client.post("/book_appointment", json=booking()).status_code == 201
     ref = {"tenant_id": TENANT, "branch_id": BRANCH, "appointment_id": "apt-1"}
@@ -94,7 +95,7 @@ def test_a_poison_message_is_dead_lettered_and_the_rest_still_flows(
     publisher.publish(running.topic, b"not an event", tenant_id=TENANT, source="test").result(
         timeout=10
     )
-    client = create_app("commands", str(functions_source())).test_client()
+    client = as_admin(create_app("commands", str(functions_source())).test_client())
     assert client.post("/book_appointment", json=booking("apt-2")).status_code == 201
     assert _eventually(lambda: _calendar_status(platform, "apt-2") == "booked")
 

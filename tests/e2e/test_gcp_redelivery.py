@@ -23,6 +23,7 @@ from mymedic.bootstrap import Platform
 from mymedic.demo.generator import TENANTS, generate
 from mymedic.server import create_server
 from mymedic.settings import Settings
+from tests.conftest import bearer
 
 pytestmark = pytest.mark.emulator
 
@@ -38,7 +39,14 @@ def test_twice_and_shuffled_equals_clean_on_firestore_and_bigquery(
     entrypoints.use_platform(clean)
     client = create_server().test_client()
     for command in generate(seed=19, appointments=12):
-        assert client.post(f"/commands/{command.name}", json=command.body).status_code == 201
+        assert (
+            client.post(
+                f"/commands/{command.name}",
+                json=command.body,
+                headers=bearer(command.body["tenant_id"]),
+            ).status_code
+            == 201
+        )
     entrypoints.use_platform(None)
     clean.catch_up()
     events = [stored.envelope for stored in clean.store.read_all(0, 100_000)]

@@ -8,11 +8,11 @@ from typing import Any
 from mymedic import entrypoints
 from mymedic.bootstrap import Platform
 from mymedic.server import create_server
-from tests.conftest import booking, registration
+from tests.conftest import bearer, booking, registration
 
 
 def _send(client: Any, name: str, body: dict[str, Any]) -> None:
-    response = client.post(f"/commands/{name}", json=body)
+    response = client.post(f"/commands/{name}", json=body, headers=bearer(body["tenant_id"]))
     assert response.status_code == 201, response.get_json()
 
 

@@ -18,6 +18,7 @@ from mymedic.bootstrap import Platform
 from mymedic.demo.generator import TENANTS, generate
 from mymedic.ports import DocumentStore, Warehouse
 from mymedic.server import create_server
+from tests.conftest import bearer
 
 
 def _documents(documents: DocumentStore) -> dict[str, Any]:
@@ -39,7 +40,14 @@ def test_twice_and_shuffled_equals_clean(
     entrypoints.use_platform(clean)
     client = create_server().test_client()
     for command in generate(seed=11, appointments=60):
-        assert client.post(f"/commands/{command.name}", json=command.body).status_code == 201
+        assert (
+            client.post(
+                f"/commands/{command.name}",
+                json=command.body,
+                headers=bearer(command.body["tenant_id"]),
+            ).status_code
+            == 201
+        )
     entrypoints.use_platform(None)
     clean.catch_up()
     expected_docs, expected_facts = _documents(clean.documents), _facts(clean.warehouse)
@@ -72,7 +80,14 @@ def test_rebuild_from_the_store_reproduces_everything(
     entrypoints.use_platform(platform)
     client = create_server().test_client()
     for command in generate(seed=3, appointments=80):
-        assert client.post(f"/commands/{command.name}", json=command.body).status_code == 201
+        assert (
+            client.post(
+                f"/commands/{command.name}",
+                json=command.body,
+                headers=bearer(command.body["tenant_id"]),
+            ).status_code
+            == 201
+        )
     entrypoints.use_platform(None)
     platform.catch_up()
     docs, facts = _documents(platform.documents), _facts(platform.warehouse)

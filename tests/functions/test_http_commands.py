@@ -11,14 +11,14 @@ from functions_framework import create_app
 
 from mymedic.app.calendar import calendar_day
 from mymedic.bootstrap import Platform
-from tests.conftest import BRANCH, TENANT, booking, registration
+from tests.conftest import BRANCH, TENANT, as_admin, bearer, booking, registration
 
 MAIN = str(Path(__file__).resolve().parents[2] / "functions" / "main.py")
 
 
 @pytest.fixture
 def client(platform: Platform) -> FlaskClient:
-    return create_app("commands", MAIN).test_client()
+    return as_admin(create_app("commands", MAIN).test_client())
 
 
 def test_a_booking_is_accepted_with_its_event_ids(client: FlaskClient, platform: Platform) -> None:
@@ -116,3 +116,36 @@ def test_openapi_describes_every_command(client: FlaskClient) -> None:
     assert "/commands/book_appointment" in document["paths"]
     schema = document["components"]["schemas"]["BookAppointment"]
     assert "start_at" in schema["required"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "error"),
+    [
+        ({}, 401, "missing_token"),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, 401, "invalid_token"),
+        ({"Authorization": "Bearer not.a.token"}, 401, "invalid_token"),
+        (bearer(tenant_id="tenant-b"), 403, "wrong_tenant"),
+        (bearer(role="staff", branches=frozenset({"branch-9"})), 403, "branch_not_allowed"),
+        (bearer(role="analyst"), 403, "role_not_allowed"),
+        (
+            bearer(role="patient", subject="pat-2", branches=frozenset({BRANCH})),
+            403,
+            "not_own_record",
+        ),
+    ],
+)
+def test_commands_need_a_token_for_the_tenant_branch_and_role(
+    platform: Platform, headers: dict[str, str], status: int, error: str
+) -> None:
+    client = create_app("commands", MAIN).test_client()
+    response = client.post("/book_appointment", json=booking(), headers=headers)
+    assert (response.status_code, response.get_json()["error"]) == (status, error)
+    assert platform.store.read_all() == []
+
+
+def test_the_actor_is_the_token_s_subject(platform: Platform) -> None:
+    client = create_app("commands", MAIN).test_client()
+    patient = bearer(role="patient", subject="pat-1", branches=frozenset({BRANCH}))
+    assert client.post("/book_appointment", json=booking(), headers=patient).status_code == 201
+    [event] = platform.store.read_stream(TENANT, "appointment:apt-1")
+    assert event.actor == "patient:pat-1"

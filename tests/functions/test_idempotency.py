@@ -11,14 +11,14 @@ from flask.testing import FlaskClient
 from functions_framework import create_app
 
 from mymedic.bootstrap import Platform
-from tests.conftest import BRANCH, TENANT, booking
+from tests.conftest import BRANCH, TENANT, as_admin, booking
 
 MAIN = str(Path(__file__).resolve().parents[2] / "functions" / "main.py")
 
 
 @pytest.fixture
 def client(platform: Platform) -> FlaskClient:
-    return create_app("commands", MAIN).test_client()
+    return as_admin(create_app("commands", MAIN).test_client())
 
 
 def _post(client: FlaskClient, name: str, body: dict[str, Any], key: str) -> Any:
@@ -63,7 +63,7 @@ def test_identical_requests_racing_write_once(client: FlaskClient, platform: Pla
     answers: list[Any] = []
 
     def send() -> None:
-        local = create_app("commands", MAIN).test_client()
+        local = as_admin(create_app("commands", MAIN).test_client())
         response = _post(local, "book_appointment", booking("apt-9"), "key-race")
         answers.append((response.status_code, response.get_json()))
 

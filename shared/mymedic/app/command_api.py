@@ -11,6 +11,7 @@ from uuid import uuid4
 import orjson
 from pydantic import ValidationError
 
+from mymedic.app.auth import AuthError, AuthUnavailable, Principal, authorize
 from mymedic.app.commands import CommandService, IdempotencyKeyReused
 from mymedic.domain.commands import COMMANDS
 from mymedic.domain.envelope import Metadata
@@ -44,18 +45,28 @@ def command_name_from_path(path: str) -> str:
 
 def handle_command_request(
     service: CommandService,
+    authenticate: Callable[[str | None], Principal],
+    *,
     method: str,
     path: str,
     body: bytes,
     header: Callable[[str], str | None],
 ) -> HttpResponse:
-    """``header(name)`` looks a request header up, case-insensitively."""
+    """``header(name)`` looks a request header up, case-insensitively;
+    ``authenticate(authorization_header)`` verifies the bearer token."""
     if method != "POST":
         return _error(405, "method_not_allowed", "commands are sent with POST")
     name = command_name_from_path(path)
     model = COMMANDS.get(name)
     if model is None:
         return _error(404, "unknown_command", f"no command named {name!r}", known=sorted(COMMANDS))
+    try:
+        principal = authenticate(header("Authorization"))
+    except AuthError as exc:
+        challenge = {"WWW-Authenticate": exc.www_authenticate} if exc.www_authenticate else {}
+        return HttpResponse(exc.status, exc.body(), challenge)
+    except AuthUnavailable as exc:
+        return _error(503, "auth_unavailable", str(exc))
     if len(body) > MAX_BODY_BYTES:
         return _error(413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes")
     try:
@@ -68,6 +79,16 @@ def handle_command_request(
         command = model.model_validate(raw)
     except ValidationError as exc:
         return _error(422, "validation_failed", f"{name} is invalid", fields=_field_errors(exc))
+    try:
+        authorize(
+            principal,
+            command=name,
+            tenant_id=command.tenant_id,
+            branch_id=command.branch_id,
+            patient_id=getattr(command, "patient_id", None),
+        )
+    except AuthError as exc:
+        return HttpResponse(exc.status, exc.body())
     correlation_id = header("X-Correlation-Id") or str(uuid4())
     if not _CORRELATION_ID.match(correlation_id):
         return _error(400, "invalid_header", "X-Correlation-Id must be 8-100 plain characters")
@@ -76,7 +97,7 @@ def handle_command_request(
         return _error(400, "invalid_header", "Idempotency-Key must be 1-255 printable characters")
     metadata = Metadata(
         tenant_id=command.tenant_id,
-        actor="anonymous",
+        actor=f"{principal.role.value}:{principal.subject}",
         source=f"command:{name}",
         correlation_id=correlation_id,
     )
