@@ -53,6 +53,27 @@ def bearer(
     return {"Authorization": f"Bearer {token}"}
 
 
+def push_demo(platform: Platform, *, seed: int, appointments: int) -> None:
+    """Send a seeded synthetic chain through the HTTP command handler as each tenant's
+    admin, then bring the warehouse up to date."""
+    from mymedic.demo.generator import generate
+    from mymedic.server import create_server
+
+    entrypoints.use_platform(platform)
+    client = create_server().test_client()
+    try:
+        for command in generate(seed=seed, appointments=appointments):
+            response = client.post(
+                f"/commands/{command.name}",
+                json=command.body,
+                headers=bearer(command.body["tenant_id"]),
+            )
+            assert response.status_code == 201, response.get_json()
+    finally:
+        entrypoints.use_platform(None)
+    platform.catch_up()
+
+
 def as_admin(client: Any, tenant_id: str = TENANT) -> Any:
     """Make every request of this test client carry an admin token of the tenant."""
     client.environ_base["HTTP_AUTHORIZATION"] = bearer(tenant_id)["Authorization"]

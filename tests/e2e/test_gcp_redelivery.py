@@ -12,7 +12,6 @@ from uuid import uuid4
 
 import pytest
 
-from mymedic import entrypoints
 from mymedic.adapters.gcp.bigquery_warehouse import BigQueryWarehouse
 from mymedic.adapters.gcp.firestore_client import firestore_client
 from mymedic.adapters.gcp.firestore_documents import FirestoreDocumentStore
@@ -20,10 +19,9 @@ from mymedic.app.calendar import CALENDAR, CalendarProjection
 from mymedic.app.facts import WarehouseFactsProjection
 from mymedic.app.projections import ProjectionRunner
 from mymedic.bootstrap import Platform
-from mymedic.demo.generator import TENANTS, generate
-from mymedic.server import create_server
+from mymedic.demo.generator import TENANTS
 from mymedic.settings import Settings
-from tests.conftest import bearer
+from tests.conftest import push_demo
 
 pytestmark = pytest.mark.emulator
 
@@ -36,19 +34,7 @@ def test_twice_and_shuffled_equals_clean_on_firestore_and_bigquery(
     tmp_path: Path,
 ) -> None:
     clean = make_platform()
-    entrypoints.use_platform(clean)
-    client = create_server().test_client()
-    for command in generate(seed=19, appointments=12):
-        assert (
-            client.post(
-                f"/commands/{command.name}",
-                json=command.body,
-                headers=bearer(command.body["tenant_id"]),
-            ).status_code
-            == 201
-        )
-    entrypoints.use_platform(None)
-    clean.catch_up()
+    push_demo(clean, seed=19, appointments=12)
     events = [stored.envelope for stored in clean.store.read_all(0, 100_000)]
     assert len(events) > 40
 

@@ -8,17 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mymedic import entrypoints
 from mymedic.adapters.local.documents import SqliteDocumentStore
 from mymedic.adapters.local.warehouse import DuckDbWarehouse
 from mymedic.app.calendar import CalendarProjection
 from mymedic.app.facts import WarehouseFactsProjection
 from mymedic.app.projections import ProjectionRunner
 from mymedic.bootstrap import Platform
-from mymedic.demo.generator import TENANTS, generate
+from mymedic.demo.generator import TENANTS
 from mymedic.ports import DocumentStore, Warehouse
-from mymedic.server import create_server
-from tests.conftest import bearer
+from tests.conftest import push_demo
 
 
 def _documents(documents: DocumentStore) -> dict[str, Any]:
@@ -37,19 +35,7 @@ def test_twice_and_shuffled_equals_clean(
     make_platform: Callable[..., Platform], tmp_path: Path
 ) -> None:
     clean = make_platform()
-    entrypoints.use_platform(clean)
-    client = create_server().test_client()
-    for command in generate(seed=11, appointments=60):
-        assert (
-            client.post(
-                f"/commands/{command.name}",
-                json=command.body,
-                headers=bearer(command.body["tenant_id"]),
-            ).status_code
-            == 201
-        )
-    entrypoints.use_platform(None)
-    clean.catch_up()
+    push_demo(clean, seed=11, appointments=60)
     expected_docs, expected_facts = _documents(clean.documents), _facts(clean.warehouse)
     assert expected_facts["fct_appointment"], "the scenario must produce facts"
     assert any(docs for docs in expected_docs.values())
@@ -77,19 +63,7 @@ def test_rebuild_from_the_store_reproduces_everything(
     make_platform: Callable[..., Platform],
 ) -> None:
     platform = make_platform()
-    entrypoints.use_platform(platform)
-    client = create_server().test_client()
-    for command in generate(seed=3, appointments=80):
-        assert (
-            client.post(
-                f"/commands/{command.name}",
-                json=command.body,
-                headers=bearer(command.body["tenant_id"]),
-            ).status_code
-            == 201
-        )
-    entrypoints.use_platform(None)
-    platform.catch_up()
+    push_demo(platform, seed=3, appointments=80)
     docs, facts = _documents(platform.documents), _facts(platform.warehouse)
     report = platform.rebuild_projections()
     assert report.events == platform.store.head_position()
