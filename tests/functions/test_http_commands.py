@@ -149,3 +149,15 @@ def test_the_actor_is_the_token_s_subject(platform: Platform) -> None:
     assert client.post("/book_appointment", json=booking(), headers=patient).status_code == 201
     [event] = platform.store.read_stream(TENANT, "appointment:apt-1")
     assert event.actor == "patient:pat-1"
+
+
+def test_a_patient_may_cancel_their_own_appointment_only(platform: Platform) -> None:
+    client = create_app("commands", MAIN).test_client()
+    assert client.post("/book_appointment", json=booking(), headers=bearer()).status_code == 201
+    cancel = {"tenant_id": TENANT, "branch_id": BRANCH, "appointment_id": "apt-1", "reason": "ill"}
+    branches = frozenset({BRANCH})
+    other = bearer(role="patient", subject="pat-2", branches=branches)
+    refused = client.post("/cancel_appointment", json=cancel, headers=other)
+    assert (refused.status_code, refused.get_json()["error"]) == (403, "not_own_record")
+    owner = bearer(role="patient", subject="pat-1", branches=branches)
+    assert client.post("/cancel_appointment", json=cancel, headers=owner).status_code == 201

@@ -79,16 +79,16 @@ def handle_command_request(
         command = model.model_validate(raw)
     except ValidationError as exc:
         return _error(422, "validation_failed", f"{name} is invalid", fields=_field_errors(exc))
-    try:
+
+    def check_access(patient_id: str | None) -> None:
         authorize(
             principal,
             command=name,
             tenant_id=command.tenant_id,
             branch_id=command.branch_id,
-            patient_id=getattr(command, "patient_id", None),
+            patient_id=patient_id,
         )
-    except AuthError as exc:
-        return HttpResponse(exc.status, exc.body())
+
     correlation_id = header("X-Correlation-Id") or str(uuid4())
     if not _CORRELATION_ID.match(correlation_id):
         return _error(400, "invalid_header", "X-Correlation-Id must be 8-100 plain characters")
@@ -102,7 +102,9 @@ def handle_command_request(
         correlation_id=correlation_id,
     )
     try:
-        result = service.handle(command, metadata, idempotency_key)
+        result = service.handle(command, metadata, idempotency_key, check_access)
+    except AuthError as exc:
+        return HttpResponse(exc.status, exc.body())
     except ConcurrencyConflict as exc:
         return _error(
             409,

@@ -60,8 +60,14 @@ class CommandService:
         self._after_commit = after_commit
 
     def handle(
-        self, command: Command, metadata: Metadata, idempotency_key: str | None = None
+        self,
+        command: Command,
+        metadata: Metadata,
+        idempotency_key: str | None = None,
+        authorize: Callable[[str | None], None] | None = None,
     ) -> CommandResult:
+        """``authorize(patient_id)``, when given, is called with the patient the command
+        concerns (named in it, or the appointment's own) before anything is decided."""
         if metadata.tenant_id != command.tenant_id:
             raise DomainError("the command names another tenant", field="tenant_id")
         stream = stream_id(command.category, command.entity_id())
@@ -77,7 +83,11 @@ class CommandService:
             raise DomainError(
                 f"{stream} belongs to branch {history[0].branch_id}", field="branch_id"
             )
-        decisions = decide(command, fold(event.data() for event in history))
+        state = fold(event.data() for event in history)
+        if authorize is not None:
+            named = getattr(command, "patient_id", None)
+            authorize(named if named is not None else getattr(state, "patient_id", None))
+        decisions = decide(command, state)
         now = self._clock()
         envelopes: list[EventEnvelope] = [
             build_envelope(
