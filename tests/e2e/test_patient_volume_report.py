@@ -35,7 +35,8 @@ def _appointment(
             branch_id=branch,
             patient_id=patient,
             modality=modality,
-            start_at=f"2026-{month:02d}-15T10:00:00+05:30",
+            # One hour apart per appointment number: no clinician or room is double booked.
+            start_at=f"2026-{month:02d}-15T{8 + int(apt[1:]):02d}:00:00+05:30",
         ),
     )
     ref = {"tenant_id": tenant, "branch_id": branch, "appointment_id": apt}

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from mymedic.app.auth import AuthError, AuthUnavailable, Principal, authorize
 from mymedic.app.commands import CommandService, IdempotencyKeyReused
+from mymedic.domain.aggregates import SlotTaken
 from mymedic.domain.commands import COMMANDS
 from mymedic.domain.envelope import Metadata
 from mymedic.domain.errors import DomainError, StreamAlreadyExists, StreamNotFound
@@ -113,6 +114,8 @@ def handle_command_request(
             expected_version=exc.expected,
             actual_version=exc.actual,
         )
+    except SlotTaken as exc:
+        return _error(409, "slot_taken", exc.message, field=exc.field)
     except StreamAlreadyExists as exc:
         return _error(409, "already_exists", exc.message, field=exc.field)
     except StreamNotFound as exc:

@@ -12,14 +12,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import count
+from typing import cast
 from uuid import UUID, uuid5
 
-from mymedic.domain.aggregates import decide, fold
+from mymedic.domain.aggregates import (
+    NewEvent,
+    ScheduleState,
+    State,
+    decide,
+    evolve,
+    fold,
+    held_slots,
+    slot_changes,
+)
 from mymedic.domain.commands import Command
 from mymedic.domain.envelope import EventEnvelope, Metadata, build_envelope
 from mymedic.domain.errors import DomainError
 from mymedic.domain.events import stream_id
-from mymedic.ports import AppendResult, ConcurrencyConflict, EventIdReused, EventStore
+from mymedic.ports import (
+    AppendResult,
+    ConcurrencyConflict,
+    EventIdReused,
+    EventStore,
+    StreamAppend,
+)
 
 # Namespace of the event ids derived from Idempotency-Keys (fixed: ids must not change).
 IDEMPOTENCY_NAMESPACE = UUID("7b1c6f8e-5d0a-4c53-9a8e-2f1f0c9b6d41")
@@ -67,18 +84,38 @@ class CommandService:
         authorize: Callable[[str | None], None] | None = None,
     ) -> CommandResult:
         """``authorize(patient_id)``, when given, is called with the patient the command
-        concerns (named in it, or the appointment's own) before anything is decided."""
+        concerns (named in it, or the appointment's own) before anything is decided.
+
+        A lost race on a clinician's or room's day (another booking committed between our
+        read and our append) is decided again on fresh reads, so that the loser learns
+        that the slot is taken rather than of a version conflict."""
+        for attempt in range(1, _SCHEDULE_RETRIES + 1):
+            try:
+                return self._handle_once(command, metadata, idempotency_key, authorize)
+            except ConcurrencyConflict as conflict:
+                if not conflict.stream_id.startswith("schedule:") or attempt == _SCHEDULE_RETRIES:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _handle_once(
+        self,
+        command: Command,
+        metadata: Metadata,
+        idempotency_key: str | None,
+        authorize: Callable[[str | None], None] | None,
+    ) -> CommandResult:
         if metadata.tenant_id != command.tenant_id:
             raise DomainError("the command names another tenant", field="tenant_id")
+        tenant = command.tenant_id
         stream = stream_id(command.category, command.entity_id())
-        history = self._store.read_stream(command.tenant_id, stream)
+        history = self._store.read_stream(tenant, stream)
         if idempotency_key is not None:
-            earlier = _served_before(history, command.tenant_id, idempotency_key)
+            earlier = _served_before(history, tenant, idempotency_key)
             if earlier is not None:
                 return earlier
         version = len(history)
         if command.expected_version is not None and command.expected_version != version:
-            raise ConcurrencyConflict(command.tenant_id, stream, command.expected_version, version)
+            raise ConcurrencyConflict(tenant, stream, command.expected_version, version)
         if history and history[0].branch_id != command.branch_id:
             raise DomainError(
                 f"{stream} belongs to branch {history[0].branch_id}", field="branch_id"
@@ -88,29 +125,41 @@ class CommandService:
             named = getattr(command, "patient_id", None)
             authorize(named if named is not None else getattr(state, "patient_id", None))
         decisions = decide(command, state)
+        after = state
+        for decision in decisions:
+            after = evolve(after, decision.payload)
+        plan: list[tuple[str, int, list[NewEvent]]] = [(stream, version, decisions)]
+        if command.category == "appointment":
+            plan += self._schedule_plan(tenant, command.entity_id(), state, after)
         now = self._clock()
-        envelopes: list[EventEnvelope] = [
-            build_envelope(
-                decision.payload,
-                metadata=metadata,
-                branch_id=command.branch_id,
-                stream_version=version + offset,
-                occurred_at=command.occurred_at or now,
-                recorded_at=now,
-                personal=decision.personal,
-                subject_id=decision.subject_id,
-                event_id=(
-                    idempotent_event_id(command.tenant_id, idempotency_key, offset)
-                    if idempotency_key is not None
-                    else None
-                ),
+        counter = count(1)
+        appends = [
+            StreamAppend(
+                target,
+                expected,
+                [
+                    build_envelope(
+                        decision.payload,
+                        metadata=metadata,
+                        branch_id=command.branch_id,
+                        stream_version=expected + offset,
+                        occurred_at=command.occurred_at or now,
+                        recorded_at=now,
+                        personal=decision.personal,
+                        subject_id=decision.subject_id,
+                        event_id=(
+                            idempotent_event_id(tenant, idempotency_key, next(counter))
+                            if idempotency_key is not None
+                            else None
+                        ),
+                    )
+                    for offset, decision in enumerate(new_events, start=1)
+                ],
             )
-            for offset, decision in enumerate(decisions, start=1)
+            for target, expected, new_events in plan
         ]
         try:
-            appended: AppendResult = self._store.append(
-                command.tenant_id, stream, version, envelopes
-            )
+            appended: AppendResult = self._store.append_streams(tenant, appends)[0]
         except EventIdReused as exc:
             if idempotency_key is None:
                 raise
@@ -121,9 +170,7 @@ class CommandService:
         if appended.duplicate and idempotency_key is not None:
             # An identical request won the race: answer as it was answered.
             replay = _served_before(
-                self._store.read_stream(command.tenant_id, stream),
-                command.tenant_id,
-                idempotency_key,
+                self._store.read_stream(tenant, stream), tenant, idempotency_key
             )
             if replay is not None:
                 return replay
@@ -132,6 +179,25 @@ class CommandService:
         return CommandResult(
             appended.stream_id, appended.stream_version, appended.event_ids, metadata.correlation_id
         )
+
+    def _schedule_plan(
+        self, tenant: str, appointment_id: str, before: State | None, after: State | None
+    ) -> list[tuple[str, int, list[NewEvent]]]:
+        """The clinician's and room's days this change touches, with what it appends."""
+        streams = sorted({slot.stream for slot in [*held_slots(before), *held_slots(after)]})
+        histories = {name: self._store.read_stream(tenant, name) for name in streams}
+        schedules = {
+            name: cast(ScheduleState | None, fold(event.data() for event in events))
+            for name, events in histories.items()
+        }
+        changes = slot_changes(appointment_id, before, after, schedules)
+        return [
+            (name, len(histories[name]), [NewEvent(payload) for payload in payloads])
+            for name, payloads in sorted(changes.items())
+        ]
+
+
+_SCHEDULE_RETRIES = 3
 
 
 def _served_before(history: list[EventEnvelope], tenant_id: str, key: str) -> CommandResult | None:

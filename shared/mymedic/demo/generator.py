@@ -120,6 +120,9 @@ def generate(
     branches = [(t, b) for t in TENANTS for b in t.branches]
     per_day = appointments / (len(working_days) * len(branches))
     states = {t.tenant_id: _TenantState(t) for t in TENANTS}
+    # Intervals taken ahead of time by reschedules, per room and day: later bookings
+    # of that day are placed around them, so no room or clinician is double booked.
+    taken: Taken = {}
     out: list[DemoCommand] = []
     for day in working_days:
         for tenant, branch in branches:
@@ -130,9 +133,11 @@ def generate(
                 modality = rng.choices(MODALITIES, weights=(3, 3, 5, 4, 2))[0]
                 room = f"{branch}-{modality.code.lower()}-1"
                 slot = rooms_free.get(room, datetime.combine(day, time(9, 0), zone))
+                length = timedelta(minutes=modality.duration_minutes)
+                slot = _first_free(taken.get((room, day), []), slot, length)
                 if slot.hour >= 18:
                     continue
-                rooms_free[room] = slot + timedelta(minutes=modality.duration_minutes)
+                rooms_free[room] = slot + length
                 out.extend(
                     _appointment_story(
                         rng,
@@ -142,10 +147,27 @@ def generate(
                         room=room,
                         start_at=slot,
                         now=now,
+                        taken=taken,
                     )
                 )
     out.sort(key=lambda c: c.at)
     return out
+
+
+Taken = dict[tuple[str, date], list[tuple[datetime, datetime]]]
+
+
+def _first_free(
+    taken: list[tuple[datetime, datetime]], start: datetime, length: timedelta
+) -> datetime:
+    """The earliest start at or after ``start`` clear of every taken interval."""
+    moved = True
+    while moved:
+        moved = False
+        for begin, end in taken:
+            if begin < start + length and start < end:
+                start, moved = end, True
+    return start
 
 
 def _daily_count(rng: random.Random, mean: float) -> int:
@@ -165,6 +187,7 @@ def _appointment_story(
     room: str,
     start_at: datetime,
     now: datetime,
+    taken: Taken,
 ) -> list[DemoCommand]:
     tenant = state.spec
     base = {"tenant_id": tenant.tenant_id, "branch_id": branch}
@@ -226,7 +249,7 @@ def _appointment_story(
         )
     appointment = state.next_id("apt")
     procedure, price = rng.choice(modality.procedures)
-    clinician = f"{branch}-clin-{rng.randint(1, 3)}"
+    clinician = f"{room}-clinician"  # each modality room has its own radiographer
     add(
         booked_at,
         "book_appointment",
@@ -245,8 +268,15 @@ def _appointment_story(
         gclid=gclid,
     )
     ref = {"appointment_id": appointment}
-    if rng.random() < 0.07 and booked_at + timedelta(hours=2) < start_at:
-        # Moved later in the day, keeping its room free of overlaps in practice.
+    length = timedelta(minutes=modality.duration_minutes)
+    later = start_at + timedelta(days=7)
+    if (
+        rng.random() < 0.07
+        and booked_at + timedelta(hours=2) < start_at
+        and _first_free(taken.get((room, later.date()), []), later, length) == later
+    ):
+        # Moved a week on, to an interval held free for it on that day.
+        taken.setdefault((room, later.date()), []).append((later, later + length))
         add(
             booked_at + timedelta(hours=1),
             "reschedule_appointment",

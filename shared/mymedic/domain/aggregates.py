@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -49,11 +49,18 @@ class InvoiceState:
 
 
 @dataclass(frozen=True)
+class ScheduleState:
+    """The intervals reserved on one resource's day, by appointment."""
+
+    reservations: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Created:
     """State of create-only aggregates (patient, referral, NPS, marketing touch)."""
 
 
-State = AppointmentState | InvoiceState | Created
+State = AppointmentState | InvoiceState | ScheduleState | Created
 
 
 def evolve(state: State | None, event: e.EventPayload) -> State:
@@ -88,6 +95,12 @@ def evolve(state: State | None, event: e.EventPayload) -> State:
         case e.RefundIssued() if isinstance(state, InvoiceState):
             refunded = state.refunds.get(event.payment_id, 0) + event.amount_minor
             return replace(state, refunds={**state.refunds, event.payment_id: refunded})
+        case e.SlotReserved():
+            held = state.reservations if isinstance(state, ScheduleState) else {}
+            return ScheduleState({**held, event.appointment_id: (event.start_at, event.end_at)})
+        case e.SlotReleased() if isinstance(state, ScheduleState):
+            rest = {k: v for k, v in state.reservations.items() if k != event.appointment_id}
+            return ScheduleState(rest)
         case (
             e.PatientRegistered()
             | e.ReferralReceived()
@@ -235,3 +248,80 @@ _ENVELOPE_FIELDS = {"tenant_id", "branch_id", "expected_version", "occurred_at"}
 def _require_currency(given: str, expected: str) -> None:
     if given != expected:
         raise DomainError(f"the invoice is in {expected}, not {given}", field="currency")
+
+
+class SlotTaken(DomainError):
+    """The clinician or the room is already booked for part of the interval (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    kind: str  # "clinician" | "room"
+    resource_id: str
+    start_at: datetime
+    end_at: datetime
+
+    @property
+    def day(self) -> date:
+        return self.start_at.date()
+
+    @property
+    def stream(self) -> str:
+        return e.stream_id("schedule", e.schedule_entity(self.kind, self.resource_id, self.day))
+
+
+def held_slots(state: State | None) -> list[Slot]:
+    """The clinician's and the room's intervals a booked appointment holds."""
+    if not isinstance(state, AppointmentState) or state.status is not AppointmentStatus.BOOKED:
+        return []
+    end = state.start_at + timedelta(minutes=state.duration_minutes)
+    if end.date() != state.start_at.date():
+        raise DomainError("an appointment must end on the day it starts", field="start_at")
+    return [
+        Slot("clinician", state.clinician_id, state.start_at, end),
+        Slot("room", state.room_id, state.start_at, end),
+    ]
+
+
+def slot_changes(
+    appointment_id: str,
+    before: State | None,
+    after: State | None,
+    schedules: dict[str, ScheduleState | None],
+) -> dict[str, list[e.EventPayload]]:
+    """What an appointment's change does to its resources' days: release what it held,
+    reserve what it now holds, refusing any overlap with another appointment.
+    ``schedules`` holds the current state of every stream named by the slots."""
+    old, new = held_slots(before), held_slots(after)
+    if old == new:
+        return {}
+    changes: dict[str, list[e.EventPayload]] = {}
+    for slot in old:
+        changes.setdefault(slot.stream, []).append(
+            e.SlotReleased(
+                resource_kind=slot.kind,
+                resource_id=slot.resource_id,
+                day=slot.day,
+                appointment_id=appointment_id,
+            )
+        )
+    for slot in new:
+        state = schedules.get(slot.stream)
+        for other, (start, end) in (state.reservations if state else {}).items():
+            if other != appointment_id and start < slot.end_at and slot.start_at < end:
+                raise SlotTaken(
+                    f"{slot.kind} {slot.resource_id} is booked from {start.isoformat()} "
+                    f"to {end.isoformat()} (appointment {other})",
+                    field=f"{slot.kind}_id",
+                )
+        changes.setdefault(slot.stream, []).append(
+            e.SlotReserved(
+                resource_kind=slot.kind,
+                resource_id=slot.resource_id,
+                day=slot.day,
+                appointment_id=appointment_id,
+                start_at=slot.start_at,
+                end_at=slot.end_at,
+            )
+        )
+    return changes

@@ -184,6 +184,38 @@ class RefundIssued(_InvoiceEvent):
     reason: ShortText
 
 
+# --- resource schedules: one stream per clinician or room and clinic day ----------------
+
+
+class _ScheduleEvent(EventPayload):
+    """A clinician's or a room's day. Bookings reserve their interval here in the same
+    transaction as the appointment itself, so no two overlap for one resource."""
+
+    category: ClassVar[str] = "schedule"
+    resource_kind: Literal["clinician", "room"]
+    resource_id: Identifier
+    day: date
+    appointment_id: Identifier
+
+    def entity_id(self) -> str:
+        return schedule_entity(self.resource_kind, self.resource_id, self.day)
+
+
+def schedule_entity(kind: str, resource_id: str, day: date) -> str:
+    return f"{kind}:{resource_id}:{day.isoformat()}"
+
+
+class SlotReserved(_ScheduleEvent):
+    event_type: ClassVar[str] = "schedule.slot_reserved"
+
+    start_at: AwareDatetime
+    end_at: AwareDatetime
+
+
+class SlotReleased(_ScheduleEvent):
+    event_type: ClassVar[str] = "schedule.slot_released"
+
+
 # --- referrals, NPS, marketing -------------------------------------------------------
 
 
@@ -245,6 +277,8 @@ CATALOGUE: dict[str, type[EventPayload]] = {
         InvoiceIssued,
         PaymentCaptured,
         RefundIssued,
+        SlotReserved,
+        SlotReleased,
         ReferralReceived,
         NpsResponseRecorded,
         MarketingTouchRecorded,
