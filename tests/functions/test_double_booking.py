@@ -161,3 +161,10 @@ def test_random_command_sequences_never_double_book(
                 assert not (other_begin < end and begin < other_end), f"{resource} double booked"
             held.setdefault(resource, []).append((begin, end))
     store.close()
+
+
+def test_a_completed_appointment_keeps_its_interval(client: FlaskClient) -> None:
+    assert _book(client, "a1").status_code == 201
+    done = client.post("/complete_appointment", json={**REF, "appointment_id": "a1"})
+    assert done.status_code == 201
+    assert _book(client, "a2").status_code == 409

@@ -271,8 +271,10 @@ class Slot:
 
 
 def held_slots(state: State | None) -> list[Slot]:
-    """The clinician's and the room's intervals a booked appointment holds."""
-    if not isinstance(state, AppointmentState) or state.status is not AppointmentStatus.BOOKED:
+    """The clinician's and the room's intervals an appointment holds: from booking
+    until it is cancelled (a completed or missed appointment keeps its interval: the
+    time was spent)."""
+    if not isinstance(state, AppointmentState) or state.status is AppointmentStatus.CANCELLED:
         return []
     end = state.start_at + timedelta(minutes=state.duration_minutes)
     if end.date() != state.start_at.date():
