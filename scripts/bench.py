@@ -96,8 +96,10 @@ def make_workload(n: int, prefix: str) -> Workload:
                 {
                     **ids,
                     "patient_id": f"{prefix}-pat-{i:06d}",
-                    "clinician_id": f"clin-{i % 25}",
-                    "room_id": f"room-{i % 10}",
+                    # Own clinician and room per appointment: the double-booking rule
+                    # is checked (and its day streams written) but never refuses.
+                    "clinician_id": f"{prefix}-clin-{i}",
+                    "room_id": f"{prefix}-room-{i}",
                     "modality": ("mri", "ct", "xray", "usg")[i % 4],
                     "procedure_code": f"PROC-{i % 40:03d}",
                     "start_at": start.isoformat(),
@@ -115,7 +117,7 @@ def make_workload(n: int, prefix: str) -> Workload:
                     **ids,
                     "start_at": (start + timedelta(days=1, hours=1)).isoformat(),
                     "duration_minutes": 45,
-                    "clinician_id": f"clin-{(i + 7) % 25}",
+                    "clinician_id": f"{prefix}-clin-{i}-b",
                     "reason": "patient asked for a later slot",
                 },
             )

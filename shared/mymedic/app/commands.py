@@ -184,7 +184,10 @@ class CommandService:
         self, tenant: str, appointment_id: str, before: State | None, after: State | None
     ) -> list[tuple[str, int, list[NewEvent]]]:
         """The clinician's and room's days this change touches, with what it appends."""
-        streams = sorted({slot.stream for slot in [*held_slots(before), *held_slots(after)]})
+        old, new = held_slots(before), held_slots(after)
+        if old == new:
+            return []
+        streams = sorted({slot.stream for slot in [*old, *new]})
         histories = {name: self._store.read_stream(tenant, name) for name in streams}
         schedules = {
             name: cast(ScheduleState | None, fold(event.data() for event in events))
