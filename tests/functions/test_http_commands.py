@@ -111,11 +111,18 @@ def test_rules_conflicts_and_missing_aggregates(client: FlaskClient, platform: P
 
 
 def test_openapi_describes_every_command(client: FlaskClient) -> None:
+    from openapi_spec_validator import validate
+
     document = client.get("/openapi.json").get_json()
+    validate(document)  # a valid OpenAPI 3.1 document
     assert document["openapi"] == "3.1.0"
     assert "/commands/book_appointment" in document["paths"]
     schema = document["components"]["schemas"]["BookAppointment"]
     assert "start_at" in schema["required"]
+    operation = document["paths"]["/commands/book_appointment"]["post"]
+    assert operation["security"] == [{"bearerAuth": []}]
+    assert {p["name"] for p in operation["parameters"]} == {"Idempotency-Key", "X-Correlation-Id"}
+    assert {"401", "403", "409", "503"} <= set(operation["responses"])
 
 
 @pytest.mark.parametrize(

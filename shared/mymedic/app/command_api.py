@@ -163,6 +163,23 @@ def openapi_document() -> dict[str, Any]:
         paths[f"/commands/{name}"] = {
             "post": {
                 "operationId": name,
+                "security": [{"bearerAuth": []}],
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "description": "A retry with the same key gets the first answer "
+                        "and writes nothing.",
+                        "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+                    },
+                    {
+                        "name": "X-Correlation-Id",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,100}$"},
+                    },
+                ],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -187,9 +204,12 @@ def openapi_document() -> dict[str, Any]:
                         }
                         for code, text in (
                             ("400", "Malformed JSON or header"),
+                            ("401", "Missing, malformed, expired or forged token"),
+                            ("403", "Another tenant, branch, role or patient"),
                             ("404", "Unknown command or aggregate"),
-                            ("409", "Version conflict or already exists"),
+                            ("409", "Version conflict, already exists or slot taken"),
                             ("422", "Invalid field or broken business rule"),
+                            ("503", "A backend is unreachable: retry"),
                         )
                     },
                 },
@@ -219,5 +239,10 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "MyMedic", "version": "0.1.0"},
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
     }
