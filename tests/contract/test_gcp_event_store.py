@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,3 +43,29 @@ def test_an_unreachable_firestore_fails_fast_with_a_typed_error(
     with pytest.raises(TransientBackendError):
         store.read_all()
     assert time.monotonic() - started < 20
+
+
+def test_an_emulator_stopped_mid_test_gives_a_typed_error_not_a_hang(
+    monkeypatch: pytest.MonkeyPatch, gcp_project: str, tmp_path: Path
+) -> None:
+    import time
+
+    from mymedic.emulators import start_firestore
+    from mymedic.ports import TransientBackendError
+    from tests.contract.events import appointment_events
+
+    own = start_firestore(tmp_path)
+    try:
+        monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", own.host_port)
+        store = FirestoreEventStore(firestore_client(gcp_project, timeout=2), timeout=2)
+        booked, rescheduled, _ = appointment_events()
+        store.append("t1", "appointment:a1", 0, [booked])
+        own.stop()
+        started = time.monotonic()
+        with pytest.raises(TransientBackendError):
+            store.append("t1", "appointment:a1", 1, [rescheduled])
+        with pytest.raises(TransientBackendError):
+            store.read_stream("t1", "appointment:a1")
+        assert time.monotonic() - started < 20
+    finally:
+        own.stop()
