@@ -34,7 +34,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,10 @@ def log(message: str) -> None:
 def make_workload(n: int, prefix: str) -> Workload:
     """Book all N, then reschedule all N, then complete all N: 3N plain dicts, as the
     HTTP layer would hand them over. Spread over 4 branches and 28 days."""
-    base = datetime.fromisoformat("2026-03-02T09:00:00+05:30")
+    # Starts ahead of the real clock: bookings must start after they are made.
+    base = (datetime.now(UTC) + timedelta(days=30)).replace(
+        hour=3, minute=30, second=0, microsecond=0
+    )
     books: Workload = []
     moves: Workload = []
     completions: Workload = []

@@ -38,7 +38,10 @@ SECRET = secrets.token_urlsafe(48)  # signs this run's tokens only
 
 
 def commands(appointments: int) -> list[tuple[str, dict[str, Any]]]:
-    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    # Ahead of the real clock: bookings must start after they are made.
+    start = (datetime.now(UTC) + timedelta(days=30)).replace(
+        hour=3, minute=30, second=0, microsecond=0
+    )
     base = {"tenant_id": TENANT, "branch_id": BRANCH}
     out: list[tuple[str, dict[str, Any]]] = []
     for i in range(appointments):

@@ -49,6 +49,13 @@ def test_demo_then_report_then_replay(tmp_path: Path) -> None:
     assert letters.exit_code == 0
 
 
+def _next_week() -> str:
+    """A start in the future for servers that run on the real clock."""
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0).isoformat()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -131,7 +138,10 @@ def test_serve_on_the_emulators_and_stop_cleanly(tmp_path: Path) -> None:
         from tests.conftest import booking
 
         response = httpx.post(
-            f"{base}/commands/book_appointment", json=booking(), headers=bearer(), timeout=30
+            f"{base}/commands/book_appointment",
+            json=booking(start_at=_next_week()),
+            headers=bearer(),
+            timeout=30,
         )
         assert response.status_code == 201, response.text
     finally:

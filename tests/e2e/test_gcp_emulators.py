@@ -17,7 +17,15 @@ from mymedic import entrypoints
 from mymedic.bootstrap import Platform, bootstrap
 from mymedic.devstack import Stack, functions_source, start_stack
 from mymedic.settings import Settings
-from tests.conftest import BRANCH, TENANT, TEST_JWT_SECRET, as_admin, booking, registration
+from tests.conftest import (
+    BRANCH,
+    TENANT,
+    TEST_JWT_SECRET,
+    StepClock,
+    as_admin,
+    booking,
+    registration,
+)
 
 pytestmark = pytest.mark.emulator
 
@@ -41,7 +49,7 @@ def stack(
         jwt_secret=TEST_JWT_SECRET,
         _env_file=None,  # type: ignore[call-arg]
     )
-    platform = bootstrap(settings)
+    platform = bootstrap(settings, clock=StepClock())
     entrypoints.use_platform(platform)
     yield running, platform
     entrypoints.use_platform(None)

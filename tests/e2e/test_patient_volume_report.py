@@ -37,6 +37,7 @@ def _appointment(
             modality=modality,
             # One hour apart per appointment number: no clinician or room is double booked.
             start_at=f"2026-{month:02d}-15T{8 + int(apt[1:]):02d}:00:00+05:30",
+            occurred_at="2025-12-01T09:00:00+05:30",  # entered ahead of the scans
         ),
     )
     ref = {"tenant_id": tenant, "branch_id": branch, "appointment_id": apt}

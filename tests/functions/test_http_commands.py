@@ -168,3 +168,15 @@ def test_a_patient_may_cancel_their_own_appointment_only(platform: Platform) -> 
     assert (refused.status_code, refused.get_json()["error"]) == (403, "not_own_record")
     owner = bearer(role="patient", subject="pat-1", branches=branches)
     assert client.post("/cancel_appointment", json=cancel, headers=owner).status_code == 201
+
+
+def test_a_booking_in_the_past_is_refused(client: FlaskClient, platform: Platform) -> None:
+    response = client.post(
+        "/book_appointment", json=booking(occurred_at="2026-03-11T09:00:00+05:30")
+    )
+    assert response.status_code == 422
+    assert (response.get_json()["error"], response.get_json()["field"]) == (
+        "rule_violated",
+        "start_at",
+    )
+    assert platform.store.read_all() == []

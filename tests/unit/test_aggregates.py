@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -168,3 +168,19 @@ def test_nps_comment_is_personal_data() -> None:
     )
     assert new.personal == e.FreeTextPersonalData(comment="ok")
     assert "comment" not in new.payload.model_dump()
+
+
+def test_a_booking_or_move_must_start_after_it_is_made() -> None:
+    from mymedic.domain.aggregates import require_future_start
+
+    book = c.BookAppointment(**BASE, **_booked().model_dump())
+    require_future_start(book, START - timedelta(minutes=1))
+    with pytest.raises(DomainError, match="not after"):
+        require_future_start(book, START)
+    move = c.RescheduleAppointment(**BASE, appointment_id="a1", start_at=START)
+    with pytest.raises(DomainError) as raised:
+        require_future_start(move, START + timedelta(days=1))
+    assert raised.value.field == "start_at"
+    require_future_start(
+        c.CompleteAppointment(**BASE, appointment_id="a1"), START + timedelta(days=9)
+    )

@@ -24,6 +24,7 @@ from mymedic.domain.aggregates import (
     evolve,
     fold,
     held_slots,
+    require_future_start,
     slot_changes,
 )
 from mymedic.domain.commands import Command
@@ -124,6 +125,8 @@ class CommandService:
         if authorize is not None:
             named = getattr(command, "patient_id", None)
             authorize(named if named is not None else getattr(state, "patient_id", None))
+        now = self._clock()
+        require_future_start(command, command.occurred_at or now)
         decisions = decide(command, state)
         after = state
         for decision in decisions:
@@ -131,7 +134,6 @@ class CommandService:
         plan: list[tuple[str, int, list[NewEvent]]] = [(stream, version, decisions)]
         if command.category == "appointment":
             plan += self._schedule_plan(tenant, command.entity_id(), state, after)
-        now = self._clock()
         counter = count(1)
         appends = [
             StreamAppend(

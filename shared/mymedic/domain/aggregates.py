@@ -327,3 +327,16 @@ def slot_changes(
             )
         )
     return changes
+
+
+def require_future_start(command: c.Command, booked_at: datetime) -> None:
+    """A booking or a move must start after the moment it is made (``booked_at``: when
+    the command says it happened, or when it arrived)."""
+    if isinstance(command, c.BookAppointment | c.RescheduleAppointment) and (
+        command.start_at <= booked_at
+    ):
+        raise DomainError(
+            f"the start {command.start_at.isoformat()} is not after the booking time "
+            f"{booked_at.isoformat()}",
+            field="start_at",
+        )
