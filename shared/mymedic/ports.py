@@ -119,6 +119,25 @@ class EventStore(Protocol):
     def close(self) -> None: ...
 
 
+class AppendsOneStream:
+    """``append`` for an event store that implements ``append_streams``."""
+
+    def append_streams(self, tenant_id: str, appends: Sequence[StreamAppend]) -> list[AppendResult]:
+        raise NotImplementedError
+
+    def append(
+        self,
+        tenant_id: str,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[EventEnvelope],
+    ) -> AppendResult:
+        [result] = self.append_streams(
+            tenant_id, [StreamAppend(stream_id, expected_version, events)]
+        )
+        return result
+
+
 def check_appends(tenant_id: str, appends: Sequence[StreamAppend]) -> None:
     if not appends:
         raise ValueError("nothing to append")

@@ -82,7 +82,7 @@ from google.cloud.bigquery import (
 )
 from sqlglot import exp
 
-from mymedic.adapters.checkpoint_rows import CHECKPOINTS, CheckpointRows
+from mymedic.adapters.keyed_rows import CHECKPOINTS, KeyedRows
 from mymedic.adapters.sql_catalog import TableDef, merge_sql, sql_files, table_defs
 from mymedic.ports import Row, TransientBackendError
 from mymedic.settings import Settings
@@ -155,31 +155,14 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-class BigQueryUnitOfWork(CheckpointRows):
+class BigQueryUnitOfWork(KeyedRows):
     """Rows read once, changed in memory, written by one transaction at commit."""
 
     def __init__(self, warehouse: BigQueryWarehouse) -> None:
+        super().__init__(warehouse.tables)
         self._warehouse = warehouse
-        self._tables = warehouse.tables
-        self._rows: dict[str, dict[tuple[Any, ...], Row | None]] = {t: {} for t in self._tables}
-        # Insertion-ordered sets of the keys changed, per table.
-        self._dirty: dict[str, dict[tuple[Any, ...], None]] = {t: {} for t in self._tables}
         # The version of each checkpoint as read, to detect a concurrent writer.
         self._read_versions: dict[tuple[Any, ...], int | None] = {}
-
-    def _key(self, table: str, row: Row) -> tuple[Any, ...]:
-        return tuple(row[k] for k in self._tables[table].key)
-
-    def get_row(self, table: str, key: tuple[Any, ...]) -> Row | None:
-        cached = self._rows[table]
-        if key not in cached:
-            self.prefetch(table, [key])
-        return cached[key]
-
-    def put_row(self, table: str, row: Row) -> None:
-        key = self._key(table, row)
-        self._rows[table][key] = row
-        self._dirty[table][key] = None
 
     def prefetch(self, table: str, keys: Iterable[tuple[Any, ...]]) -> None:
         cached = self._rows[table]

@@ -35,6 +35,7 @@ from mymedic.adapters.gcp.errors import call, run_transaction, short_retry
 from mymedic.domain.envelope import EventEnvelope
 from mymedic.ports import (
     AppendResult,
+    AppendsOneStream,
     ConcurrencyConflict,
     DeadLetter,
     EventIdReused,
@@ -52,7 +53,7 @@ def position_id(position: int) -> str:
     return f"{position:020d}"
 
 
-class FirestoreEventStore:
+class FirestoreEventStore(AppendsOneStream):
     def __init__(self, client: firestore.Client, timeout: float = 10.0) -> None:
         self._db = client
         self._timeout = timeout
@@ -61,18 +62,6 @@ class FirestoreEventStore:
 
     def _tenant(self, tenant_id: str) -> Any:
         return self._db.collection("tenants").document(tenant_id)
-
-    def append(
-        self,
-        tenant_id: str,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[EventEnvelope],
-    ) -> AppendResult:
-        [result] = self.append_streams(
-            tenant_id, [StreamAppend(stream_id, expected_version, events)]
-        )
-        return result
 
     def append_streams(self, tenant_id: str, appends: Sequence[StreamAppend]) -> list[AppendResult]:
         check_appends(tenant_id, appends)

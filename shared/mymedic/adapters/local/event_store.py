@@ -13,6 +13,7 @@ from mymedic.adapters.local.sqlite import connect, write_transaction
 from mymedic.domain.envelope import EventEnvelope
 from mymedic.ports import (
     AppendResult,
+    AppendsOneStream,
     ConcurrencyConflict,
     DeadLetter,
     EventIdReused,
@@ -46,24 +47,12 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 """
 
 
-class SqliteEventStore:
+class SqliteEventStore(AppendsOneStream):
     def __init__(self, path: Path | str, synchronous: Literal["FULL", "NORMAL"] = "FULL"):
         self._conn = connect(path, synchronous)
         self._lock = threading.Lock()
         with self._lock:
             self._conn.executescript(_SCHEMA)
-
-    def append(
-        self,
-        tenant_id: str,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[EventEnvelope],
-    ) -> AppendResult:
-        [result] = self.append_streams(
-            tenant_id, [StreamAppend(stream_id, expected_version, events)]
-        )
-        return result
 
     def append_streams(self, tenant_id: str, appends: Sequence[StreamAppend]) -> list[AppendResult]:
         check_appends(tenant_id, appends)

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from mymedic.adapters.checkpoint_rows import CHECKPOINTS, CheckpointRows
+from mymedic.adapters.keyed_rows import CHECKPOINTS, KeyedRows
 from mymedic.adapters.sql_catalog import TableDef, merge_sql, sql_files, table_defs, to_duckdb
 from mymedic.ports import Row
 
@@ -27,7 +27,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
-class DuckDbUnitOfWork(CheckpointRows):
+class DuckDbUnitOfWork(KeyedRows):
     """Rows read once, changed in memory, written back by one MERGE per table at commit."""
 
     def __init__(
@@ -36,25 +36,9 @@ class DuckDbUnitOfWork(CheckpointRows):
         tables: dict[str, TableDef],
         schemas: dict[str, pa.Schema],
     ) -> None:
+        super().__init__(tables)
         self._conn = conn
-        self._tables = tables
         self._schemas = schemas
-        self._rows: dict[str, dict[tuple[Any, ...], Row | None]] = {t: {} for t in tables}
-        self._dirty: dict[str, set[tuple[Any, ...]]] = {t: set() for t in tables}
-
-    def _key(self, table: str, row: Row) -> tuple[Any, ...]:
-        return tuple(row[k] for k in self._tables[table].key)
-
-    def get_row(self, table: str, key: tuple[Any, ...]) -> Row | None:
-        cached = self._rows[table]
-        if key not in cached:
-            self.prefetch(table, [key])
-        return cached[key]
-
-    def put_row(self, table: str, row: Row) -> None:
-        key = self._key(table, row)
-        self._rows[table][key] = row
-        self._dirty[table].add(key)
 
     def prefetch(self, table: str, keys: Iterable[tuple[Any, ...]]) -> None:
         cached = self._rows[table]
