@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
+from mymedic.adapters.document_cache import DocumentCache
 from mymedic.adapters.gcp.errors import call, run_transaction, short_retry
 from mymedic.ports import Document
 
@@ -23,16 +24,15 @@ def _checkpoint_id(projection: str, stream_id: str) -> str:
     return f"{projection}~{stream_id}"
 
 
-class FirestoreUnitOfWork:
+class FirestoreUnitOfWork(DocumentCache):
     """Reads go through the transaction (and are locked by it); writes are buffered and
     applied at the end, because Firestore wants every read before the first write."""
 
     def __init__(self, db: firestore.Client, transaction: firestore.Transaction, timeout: float):
+        super().__init__()
         self._db = db
         self._transaction = transaction
         self._timeout = timeout
-        self._docs: dict[Key, Document | None] = {}
-        self._dirty: set[Key] = set()
 
     def _ref(self, key: Key) -> Any:
         collection, tenant_id, doc_id = key
@@ -54,21 +54,6 @@ class FirestoreUnitOfWork:
             self._docs[refs[snap.reference.path]] = snap.to_dict() if snap.exists else None
         for key in wanted:
             self._docs.setdefault(key, None)
-
-    def get(self, collection: str, tenant_id: str, doc_id: str) -> Document | None:
-        key = (collection, tenant_id, doc_id)
-        self._load([key])
-        return self._docs[key]
-
-    def put(self, collection: str, tenant_id: str, doc_id: str, doc: Document) -> None:
-        key = (collection, tenant_id, doc_id)
-        self._docs[key] = doc
-        self._dirty.add(key)
-
-    def delete(self, collection: str, tenant_id: str, doc_id: str) -> None:
-        key = (collection, tenant_id, doc_id)
-        self._docs[key] = None
-        self._dirty.add(key)
 
     def checkpoint(self, projection: str, tenant_id: str, stream_id: str) -> int:
         doc = self.get(CHECKPOINTS, tenant_id, _checkpoint_id(projection, stream_id))

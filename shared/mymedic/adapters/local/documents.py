@@ -10,6 +10,7 @@ from typing import Any, Literal, TypeVar
 
 import orjson
 
+from mymedic.adapters.document_cache import DocKey, DocumentCache
 from mymedic.adapters.local.sqlite import connect, write_transaction
 from mymedic.ports import Document
 
@@ -35,15 +36,12 @@ T = TypeVar("T")
 _FIELD_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
-class SqliteUnitOfWork:
-    """Documents read once, changed in memory and written back once at commit."""
-
+class SqliteUnitOfWork(DocumentCache):
     def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
         self._conn = conn
         self._checkpoints: dict[tuple[str, str, str], int] = {}
         self._changed_checkpoints: dict[tuple[str, str, str], int] = {}
-        self._docs: dict[tuple[str, str, str], Document | None] = {}
-        self._dirty: set[tuple[str, str, str]] = set()
 
     def checkpoint(self, projection: str, tenant_id: str, stream_id: str) -> int:
         key = (projection, tenant_id, stream_id)
@@ -63,25 +61,14 @@ class SqliteUnitOfWork:
     def prefetch_checkpoints(self, projection: str, streams: Iterable[tuple[str, str]]) -> None:
         """Lookups by primary key are cheap in SQLite: each is loaded when first asked."""
 
-    def get(self, collection: str, tenant_id: str, doc_id: str) -> Document | None:
-        key = (collection, tenant_id, doc_id)
-        if key not in self._docs:
+    def _load(self, keys: Iterable[DocKey]) -> None:
+        # Lookups by primary key are cheap in SQLite: one at a time.
+        for key in keys:
             row = self._conn.execute(
                 "SELECT body FROM documents WHERE collection = ? AND tenant_id = ? AND doc_id = ?",
                 key,
             ).fetchone()
             self._docs[key] = orjson.loads(row[0]) if row else None
-        return self._docs[key]
-
-    def put(self, collection: str, tenant_id: str, doc_id: str, doc: Document) -> None:
-        key = (collection, tenant_id, doc_id)
-        self._docs[key] = doc
-        self._dirty.add(key)
-
-    def delete(self, collection: str, tenant_id: str, doc_id: str) -> None:
-        key = (collection, tenant_id, doc_id)
-        self._docs[key] = None
-        self._dirty.add(key)
 
     def flush(self) -> None:
         """Write each changed document once, however often the batch changed it."""
