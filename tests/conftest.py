@@ -96,7 +96,10 @@ def make_platform(settings: Settings) -> Iterator[Callable[..., Platform]]:
 
 @pytest.fixture
 def platform(make_platform: Callable[..., Platform]) -> Iterator[Platform]:
+    """A local platform whose tenant has the test directory (branch, clinicians, rooms,
+    prices) registered."""
     instance = make_platform()
+    seed_directory(instance)
     entrypoints.use_platform(instance)
     yield instance
     entrypoints.use_platform(None)
@@ -115,11 +118,99 @@ def booking(appointment_id: str = "apt-1", **overrides: Any) -> dict[str, Any]:
         "start_at": "2026-03-10T10:00:00+05:30",
         "duration_minutes": 45,
         "channel": "portal",
-        "price_minor": 850000,
-        "currency": "INR",
     }
     body.update(overrides)
     return body
+
+
+# Every day of the week, 07:00-21:00 in the branch's zone.
+ALL_WEEK = [{"weekday": day, "start": "07:00", "end": "21:00"} for day in range(7)]
+PRICES = [
+    ("MRI-BRAIN", "MRI", 850_000, 45),
+    ("MRI-KNEE", "MRI", 700_000, 45),
+    ("CT-CHEST", "CT", 450_000, 30),
+    ("XR-CHEST", "XRAY", 60_000, 15),
+]
+
+
+def directory_commands(
+    tenant_id: str = TENANT, branch_id: str = BRANCH
+) -> list[tuple[str, dict[str, Any]]]:
+    """A branch in Pune with two clinicians and two rooms (MRI, CT, X-ray), a price
+    list in force since 2026-01-01 and no cancellation policy."""
+    base = {"tenant_id": tenant_id, "branch_id": branch_id}
+    modalities = ["MRI", "CT", "XRAY"]
+    commands: list[tuple[str, dict[str, Any]]] = [
+        (
+            "register_branch",
+            {
+                **base,
+                "display_name": "Pune Central",
+                "city": "Pune",
+                "timezone": "Asia/Kolkata",
+                "currency": "INR",
+            },
+        )
+    ]
+    for n in (1, 2):
+        commands.append(
+            (
+                "register_clinician",
+                {
+                    **base,
+                    "clinician_id": f"clin-{n}",
+                    "display_name": f"Radiographer {n}",
+                    "modalities": modalities,
+                    "working_hours": ALL_WEEK,
+                },
+            )
+        )
+        commands.append(
+            (
+                "register_room",
+                {
+                    **base,
+                    "room_id": f"room-{n}",
+                    "display_name": f"Room {n}",
+                    "modalities": modalities,
+                },
+            )
+        )
+    prices = [
+        {
+            "procedure_code": code,
+            "modality": modality,
+            "price_minor": price,
+            "currency": "INR",
+            "duration_minutes": minutes,
+        }
+        for code, modality, price, minutes in PRICES
+    ]
+    commands.append(
+        ("update_price_list", {**base, "effective_from": "2026-01-01", "prices": prices})
+    )
+    return commands
+
+
+def seed_directory(platform: Platform, tenant_id: str = TENANT, branch_id: str = BRANCH) -> None:
+    from mymedic.domain.commands import COMMANDS
+    from mymedic.domain.envelope import Metadata
+
+    for name, body in directory_commands(tenant_id, branch_id):
+        metadata = Metadata(
+            tenant_id=tenant_id,
+            actor="admin:test",
+            source=f"command:{name}",
+            correlation_id="seed-directory",
+        )
+        platform.commands.handle(COMMANDS[name].model_validate(body), metadata)
+
+
+def post_directory(client: Any, tenant_id: str = TENANT, branch_id: str = BRANCH) -> None:
+    """Register the test directory through the HTTP handler, as the tenant's admin."""
+    for name, body in directory_commands(tenant_id, branch_id):
+        response = client.post(f"/{name}", json=body, headers=bearer(tenant_id))
+        assert response.status_code == 201, response.get_json()
 
 
 def registration(patient_id: str = "pat-1", **overrides: Any) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from mymedic.adapters.local.event_store import SqliteEventStore
 from mymedic.app.commands import CommandService
 from mymedic.bootstrap import Platform
 from mymedic.domain import commands as c
-from mymedic.domain.aggregates import AppointmentState, SlotTaken, fold
+from mymedic.domain.aggregates import AppointmentState, fold
+from mymedic.domain.schedule import SlotTaken
 from mymedic.domain.envelope import Metadata
 from mymedic.domain.errors import DomainError
 from mymedic.ports import ConcurrencyConflict

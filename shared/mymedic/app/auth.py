@@ -34,6 +34,12 @@ Command policy (``COMMAND_ROLES``; "own" = a patient only for their own record,
 =========================  =====  =====  ======  =======  =========  =======
 command                    admin  staff  doctor  patient  marketing  analyst
 =========================  =====  =====  ======  =======  =========  =======
+register_branch            yes    -      -       -        -          -
+register_clinician         yes    -      -       -        -          -
+register_room              yes    -      -       -        -          -
+update_price_list          yes    -      -       -        -          -
+set_cancellation_policy    all    -      -       -        -          -
+unblock_clinician_time     yes    yes    -       -        -          -
 register_patient           yes    yes    -       own      -          -
 book_appointment           yes    yes    -       own      -          -
 reschedule_appointment     yes    yes    yes     own      -          -
@@ -46,11 +52,15 @@ block_clinician_time       yes    yes    -       -        -          -
 issue_invoice              yes    yes    -       -        -          -
 capture_payment            yes    yes    -       -        -          -
 refund_payment             yes    -      -       -        -          -
-update_price_list          yes    -      -       -        -          -
+take_payment               yes    yes    -       -        -          -
+refund_appointment_payment yes    -      -       -        -          -
 record_referral            yes    yes    -       -        -          -
 record_nps_response        yes    yes    -       own      -          -
 record_marketing_touch     yes    -      -       -        yes        -
 =========================  =====  =====  ======  =======  =========  =======
+
+"all": the tenant-wide cancellation policy needs a token for every branch (its
+``branch_id`` is ``*``).
 
 Money going out (refunds) and prices are the clinic manager's (admin's) decision; the
 front desk (staff) runs the day: registrations, bookings, arrivals, invoices and
@@ -431,6 +441,8 @@ def _branches(raw: Any, role: Role) -> frozenset[str] | None:
         or not all(isinstance(branch, str) and branch for branch in raw)
     ):
         raise _claim_error("the token's 'branches' claim must be a non-empty list of branch ids")
+    if ALL_BRANCHES in raw:
+        raise _claim_error("'*' stands alone: it is not a branch id inside a list")
     return frozenset(raw)
 
 
@@ -500,6 +512,13 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "mark_no_show": frozenset({_A, _S, _D}),
     "schedule_follow_up": frozenset({_A, _S, _D}),
     "block_clinician_time": frozenset({_A, _S}),
+    "unblock_clinician_time": frozenset({_A, _S}),
+    "register_branch": frozenset({_A}),
+    "register_clinician": frozenset({_A}),
+    "register_room": frozenset({_A}),
+    "set_cancellation_policy": frozenset({_A}),
+    "take_payment": frozenset({_A, _S}),
+    "refund_appointment_payment": frozenset({_A}),
     "issue_invoice": frozenset({_A, _S}),
     "capture_payment": frozenset({_A, _S}),
     "refund_payment": frozenset({_A}),

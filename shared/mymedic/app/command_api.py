@@ -13,10 +13,15 @@ from pydantic import ValidationError
 
 from mymedic.app.auth import AuthError, AuthUnavailable, Principal, authorize
 from mymedic.app.commands import CommandService, IdempotencyKeyReused
-from mymedic.domain.aggregates import SlotTaken
 from mymedic.domain.commands import COMMANDS
 from mymedic.domain.envelope import Metadata
-from mymedic.domain.errors import DomainError, StreamAlreadyExists, StreamNotFound
+from mymedic.domain.errors import (
+    DomainError,
+    StreamAlreadyExists,
+    StreamNotFound,
+    UnknownReference,
+)
+from mymedic.domain.schedule import SlotTaken
 from mymedic.ports import ConcurrencyConflict, EventIdReused, TransientBackendError
 
 MAX_BODY_BYTES = 256 * 1024
@@ -122,6 +127,8 @@ def handle_command_request(
         return _error(404, "not_found", exc.message, field=exc.field)
     except IdempotencyKeyReused as exc:
         return _error(422, "idempotency_key_reused", exc.message, field=exc.field)
+    except UnknownReference as exc:
+        return _error(422, "unknown_reference", exc.message, field=exc.field)
     except DomainError as exc:
         return _error(422, "rule_violated", exc.message, field=exc.field)
     except EventIdReused as exc:

@@ -17,20 +17,29 @@ from typing import cast
 from uuid import UUID, uuid5
 
 from mymedic.domain.aggregates import (
+    Context,
     NewEvent,
-    ScheduleState,
+    References,
     State,
     decide,
     evolve,
     fold,
     held_slots,
-    require_future_start,
-    slot_changes,
+    references_needed,
 )
 from mymedic.domain.commands import Command
+from mymedic.domain.directory import (
+    NO_FORFEITURE,
+    BranchState,
+    CancellationPolicy,
+    ClinicianState,
+    PriceListState,
+    RoomState,
+)
 from mymedic.domain.envelope import EventEnvelope, Metadata, build_envelope
 from mymedic.domain.errors import DomainError
-from mymedic.domain.events import stream_id
+from mymedic.domain.events import CANCELLATION_POLICY, stream_id
+from mymedic.domain.schedule import ScheduleState, slot_changes
 from mymedic.ports import (
     AppendResult,
     ConcurrencyConflict,
@@ -126,14 +135,16 @@ class CommandService:
             named = getattr(command, "patient_id", None)
             authorize(named if named is not None else getattr(state, "patient_id", None))
         now = self._clock()
-        require_future_start(command, command.occurred_at or now)
-        decisions = decide(command, state)
+        context = self._context(
+            tenant, references_needed(command, state), command.occurred_at or now
+        )
+        decisions = decide(command, state, context)
         after = state
         for decision in decisions:
             after = evolve(after, decision.payload)
         plan: list[tuple[str, int, list[NewEvent]]] = [(stream, version, decisions)]
-        if command.category == "appointment":
-            plan += self._schedule_plan(tenant, command.entity_id(), state, after)
+        if command.category in ("appointment", "clinician"):
+            plan += self._schedule_plan(tenant, command.entity_id(), state, after, context)
         counter = count(1)
         appends = [
             StreamAppend(
@@ -182,12 +193,38 @@ class CommandService:
             appended.stream_id, appended.stream_version, appended.event_ids, metadata.correlation_id
         )
 
+    def _context(self, tenant: str, needed: References, now: datetime) -> Context:
+        """The directory streams the decision reads, folded. (Read, not locked: a
+        directory change racing a booking is not detected; they change rarely.)"""
+
+        def load(category: str, entity: str | None) -> State | None:
+            if entity is None:
+                return None
+            history = self._store.read_stream(tenant, stream_id(category, entity))
+            return fold(event.data() for event in history)
+
+        policy = load("policy", CANCELLATION_POLICY if needed.policy else None)
+        return Context(
+            now=now,
+            branch=cast(BranchState | None, load("branch", needed.branch)),
+            clinician=cast(ClinicianState | None, load("clinician", needed.clinician)),
+            room=cast(RoomState | None, load("room", needed.room)),
+            prices=cast(PriceListState | None, load("price_list", needed.prices)),
+            policy=cast(CancellationPolicy, policy) if policy is not None else NO_FORFEITURE,
+        )
+
     def _schedule_plan(
-        self, tenant: str, appointment_id: str, before: State | None, after: State | None
+        self,
+        tenant: str,
+        owner: str,
+        before: State | None,
+        after: State | None,
+        context: Context,
     ) -> list[tuple[str, int, list[NewEvent]]]:
-        """The clinician's and room's days this change touches, with what it appends."""
-        old, new = held_slots(before), held_slots(after)
-        if old == new:
+        """The clinicians' and rooms' days this change touches, with what it appends."""
+        old = held_slots(owner, before, context.branch)
+        new = held_slots(owner, after, context.branch)
+        if set(old) == set(new):
             return []
         streams = sorted({slot.stream for slot in [*old, *new]})
         histories = {name: self._store.read_stream(tenant, name) for name in streams}
@@ -195,7 +232,7 @@ class CommandService:
             name: cast(ScheduleState | None, fold(event.data() for event in events))
             for name, events in histories.items()
         }
-        changes = slot_changes(appointment_id, before, after, schedules)
+        changes = slot_changes(old, new, schedules)
         return [
             (name, len(histories[name]), [NewEvent(payload) for payload in payloads])
             for name, payloads in sorted(changes.items())

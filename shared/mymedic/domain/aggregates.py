@@ -1,22 +1,47 @@
 """Aggregates as pure functions: fold past events into state, decide new events.
 
-``decide(command, state)`` enforces the business rules of one aggregate; it sees only
-that aggregate's own history, so each command is one transaction on one stream.
+``decide(command, state, context)`` enforces the business rules of one aggregate. It
+sees that aggregate's own history and, in ``context``, the reference data the rules
+need (the branch, clinician, room, price list and cancellation policy, folded from
+their own streams) and the moment the command is made; it does no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from mymedic.domain import commands as c
 from mymedic.domain import events as e
+from mymedic.domain.directory import (
+    NO_FORFEITURE,
+    BranchState,
+    CancellationPolicy,
+    ClinicianState,
+    PriceListState,
+    Reference,
+    RoomState,
+    evolve_reference,
+    require_branch,
+    require_clinician,
+    require_future,
+    require_price,
+    require_room,
+    require_within_working_hours,
+)
 from mymedic.domain.errors import DomainError, StreamAlreadyExists, StreamNotFound
-from mymedic.domain.types import AppointmentStatus
+from mymedic.domain.schedule import (
+    BLOCK_PREFIX,
+    ScheduleState,
+    Slot,
+    evolve_schedule,
+    split_by_day,
+)
+from mymedic.domain.types import AppointmentStatus, PaymentKind
 
 
 @dataclass(frozen=True)
@@ -27,13 +52,58 @@ class NewEvent:
 
 
 @dataclass(frozen=True)
+class Payment:
+    kind: PaymentKind
+    amount_minor: int
+    refunded_minor: int = 0
+
+
+@dataclass(frozen=True)
 class AppointmentState:
     status: AppointmentStatus
     patient_id: str
     clinician_id: str
     room_id: str
+    modality: str
+    procedure_code: str
     start_at: datetime
     duration_minutes: int
+    price_minor: int
+    currency: str
+    payments: dict[str, Payment] = field(default_factory=dict)
+    forfeited_minor: int = 0
+    follow_ups: frozenset[str] = frozenset()
+
+    @property
+    def end_at(self) -> datetime:
+        return self.start_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def paid_minor(self) -> int:
+        return sum(p.amount_minor for p in self.payments.values())
+
+    @property
+    def refunded_minor(self) -> int:
+        return sum(p.refunded_minor for p in self.payments.values())
+
+    @property
+    def net_paid_minor(self) -> int:
+        """Paid, less refunded: money the clinic holds for this appointment."""
+        return self.paid_minor - self.refunded_minor
+
+    @property
+    def refundable_minor(self) -> int:
+        """Paid, less refunded, less forfeited: what may still go back."""
+        return self.net_paid_minor - self.forfeited_minor
+
+    @property
+    def deposits_held_minor(self) -> int:
+        deposits = sum(
+            p.amount_minor - p.refunded_minor
+            for p in self.payments.values()
+            if p.kind is PaymentKind.DEPOSIT
+        )
+        return max(0, deposits - self.forfeited_minor)
 
 
 @dataclass(frozen=True)
@@ -49,18 +119,55 @@ class InvoiceState:
 
 
 @dataclass(frozen=True)
-class ScheduleState:
-    """The intervals reserved on one resource's day, by appointment."""
-
-    reservations: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class Created:
     """State of create-only aggregates (patient, referral, NPS, marketing touch)."""
 
 
-State = AppointmentState | InvoiceState | ScheduleState | Created
+State = AppointmentState | InvoiceState | ScheduleState | Created | Reference
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a decision may look at beyond its own aggregate."""
+
+    now: datetime  # when the command was made: its occurred_at, or its arrival
+    branch: BranchState | None = None
+    clinician: ClinicianState | None = None
+    room: RoomState | None = None
+    prices: PriceListState | None = None
+    policy: CancellationPolicy = NO_FORFEITURE
+
+
+@dataclass(frozen=True)
+class References:
+    """The directory streams a command's decision needs (names of entities)."""
+
+    branch: str | None = None
+    clinician: str | None = None
+    room: str | None = None
+    prices: str | None = None
+    policy: bool = False
+
+
+def references_needed(command: c.Command, state: State | None) -> References:
+    match command:
+        case c.BookAppointment():
+            return References(
+                command.branch_id, command.clinician_id, command.room_id, command.branch_id
+            )
+        case c.RescheduleAppointment() if isinstance(state, AppointmentState):
+            return References(
+                command.branch_id,
+                command.clinician_id or state.clinician_id,
+                command.room_id or state.room_id,
+            )
+        case c.CancelAppointment() | c.MarkNoShow():
+            return References(policy=True)
+        case c.BlockClinicianTime() | c.UnblockClinicianTime() | c.UpdatePriceList():
+            return References(command.branch_id)
+        case c.RegisterClinician() | c.RegisterRoom():
+            return References(command.branch_id)
+    return References()
 
 
 def evolve(state: State | None, event: e.EventPayload) -> State:
@@ -71,8 +178,12 @@ def evolve(state: State | None, event: e.EventPayload) -> State:
                 patient_id=event.patient_id,
                 clinician_id=event.clinician_id,
                 room_id=event.room_id,
+                modality=event.modality,
+                procedure_code=event.procedure_code,
                 start_at=event.start_at,
                 duration_minutes=event.duration_minutes,
+                price_minor=event.price_minor,
+                currency=event.currency,
             )
         case e.AppointmentRescheduled() if isinstance(state, AppointmentState):
             return replace(
@@ -84,23 +195,30 @@ def evolve(state: State | None, event: e.EventPayload) -> State:
             )
         case e.AppointmentCancelled() if isinstance(state, AppointmentState):
             return replace(state, status=AppointmentStatus.CANCELLED)
+        case e.AppointmentArrived() if isinstance(state, AppointmentState):
+            return replace(state, status=AppointmentStatus.ARRIVED)
         case e.AppointmentCompleted() if isinstance(state, AppointmentState):
             return replace(state, status=AppointmentStatus.COMPLETED)
         case e.AppointmentNoShow() if isinstance(state, AppointmentState):
             return replace(state, status=AppointmentStatus.NO_SHOW)
+        case e.AppointmentPaymentTaken() if isinstance(state, AppointmentState):
+            payment = Payment(event.kind, event.amount_minor)
+            return replace(state, payments={**state.payments, event.payment_id: payment})
+        case e.AppointmentPaymentRefunded() if isinstance(state, AppointmentState):
+            paid = state.payments[event.payment_id]
+            refunded = replace(paid, refunded_minor=paid.refunded_minor + event.amount_minor)
+            return replace(state, payments={**state.payments, event.payment_id: refunded})
+        case e.DepositForfeited() if isinstance(state, AppointmentState):
+            return replace(state, forfeited_minor=state.forfeited_minor + event.amount_minor)
+        case e.FollowUpScheduled() if isinstance(state, AppointmentState):
+            return replace(state, follow_ups=state.follow_ups | {event.follow_up_id})
         case e.InvoiceIssued():
             return InvoiceState(currency=event.currency, amount_minor=event.amount_minor)
         case e.PaymentCaptured() if isinstance(state, InvoiceState):
             return replace(state, payments={**state.payments, event.payment_id: event.amount_minor})
         case e.RefundIssued() if isinstance(state, InvoiceState):
-            refunded = state.refunds.get(event.payment_id, 0) + event.amount_minor
-            return replace(state, refunds={**state.refunds, event.payment_id: refunded})
-        case e.SlotReserved():
-            held = state.reservations if isinstance(state, ScheduleState) else {}
-            return ScheduleState({**held, event.appointment_id: (event.start_at, event.end_at)})
-        case e.SlotReleased() if isinstance(state, ScheduleState):
-            rest = {k: v for k, v in state.reservations.items() if k != event.appointment_id}
-            return ScheduleState(rest)
+            total = state.refunds.get(event.payment_id, 0) + event.amount_minor
+            return replace(state, refunds={**state.refunds, event.payment_id: total})
         case (
             e.PatientRegistered()
             | e.ReferralReceived()
@@ -108,6 +226,12 @@ def evolve(state: State | None, event: e.EventPayload) -> State:
             | e.MarketingTouchRecorded()
         ):
             return Created()
+    schedule = evolve_schedule(state if isinstance(state, ScheduleState) else None, event)
+    if schedule is not None:
+        return schedule
+    reference = evolve_reference(state if not isinstance(state, ScheduleState) else None, event)  # type: ignore[arg-type]
+    if reference is not None:
+        return reference
     raise ValueError(f"{event.event_type} cannot follow state {type(state).__name__}")
 
 
@@ -118,28 +242,45 @@ def fold(events: Iterable[e.EventPayload]) -> State | None:
     return state
 
 
-def decide(command: c.Command, state: State | None) -> list[NewEvent]:
+def decide(command: c.Command, state: State | None, context: Context) -> list[NewEvent]:
     if command.creates:
         if state is not None:
             raise StreamAlreadyExists(
                 f"{command.category} {command.entity_id()} already exists",
                 field=f"{command.category}_id",
             )
-        return _decide_creation(command)
-    if state is None:
+        return _decide_creation(command, context)
+    if state is None and not command.upserts:
         raise StreamNotFound(
             f"{command.category} {command.entity_id()} does not exist",
             field=f"{command.category}_id",
         )
+    match command:
+        case c.UpdatePriceList():
+            return [NewEvent(_decide_price_list(command, context))]
+        case c.SetCancellationPolicy():
+            return [NewEvent(e.CancellationPolicySet(**_event_fields(command)))]
     if isinstance(state, AppointmentState):
-        return [NewEvent(_decide_appointment_change(command, state))]
+        return [
+            NewEvent(payload) for payload in _decide_appointment_change(command, state, context)
+        ]
     if isinstance(state, InvoiceState):
         return [NewEvent(_decide_invoice_change(command, state))]
+    if isinstance(state, ClinicianState):
+        return [NewEvent(_decide_clinician_change(command, state, context))]
     raise DomainError(f"{command.name} does not apply to a {command.category}")
 
 
-def _decide_creation(command: c.Command) -> list[NewEvent]:
+def _decide_creation(command: c.Command, context: Context) -> list[NewEvent]:
     match command:
+        case c.RegisterBranch():
+            return [NewEvent(e.BranchRegistered(**_event_fields(command, keep_branch=True)))]
+        case c.RegisterClinician():
+            require_branch(context.branch, command.branch_id)
+            return [NewEvent(e.ClinicianRegistered(**_event_fields(command, keep_branch=True)))]
+        case c.RegisterRoom():
+            require_branch(context.branch, command.branch_id)
+            return [NewEvent(e.RoomRegistered(**_event_fields(command, keep_branch=True)))]
         case c.RegisterPatient():
             payload = e.PatientRegistered(
                 patient_id=command.patient_id,
@@ -149,7 +290,7 @@ def _decide_creation(command: c.Command) -> list[NewEvent]:
             )
             return [NewEvent(payload, command.personal, command.patient_id)]
         case c.BookAppointment():
-            return [NewEvent(e.AppointmentBooked(**_event_fields(command)))]
+            return [NewEvent(_decide_booking(command, context))]
         case c.IssueInvoice():
             return [NewEvent(e.InvoiceIssued(**_event_fields(command)))]
         case c.RecordReferral():
@@ -170,37 +311,214 @@ def _decide_creation(command: c.Command) -> list[NewEvent]:
     raise DomainError(f"{command.name} cannot create a {command.category}")
 
 
-def _decide_appointment_change(command: c.Command, state: AppointmentState) -> e.EventPayload:
-    if state.status is not AppointmentStatus.BOOKED:
+def _decide_booking(command: c.BookAppointment, context: Context) -> e.AppointmentBooked:
+    branch = require_branch(context.branch, command.branch_id)
+    clinician = require_clinician(
+        context.clinician, command.clinician_id, command.branch_id, command.modality
+    )
+    require_room(context.room, command.room_id, command.branch_id, command.modality)
+    entry, effective_from = require_price(
+        context.prices, branch, command.procedure_code, command.modality, context.now
+    )
+    start = branch.local(command.start_at)
+    duration = command.duration_minutes or entry.duration_minutes
+    require_future(start, context.now)
+    require_within_working_hours(clinician, branch, start, start + timedelta(minutes=duration))
+    fields = _event_fields(command)
+    fields.update(
+        start_at=start,
+        duration_minutes=duration,
+        price_minor=entry.price_minor,
+        currency=entry.currency,
+        price_effective_from=effective_from,
+    )
+    return e.AppointmentBooked(**fields)
+
+
+def _decide_price_list(command: c.UpdatePriceList, context: Context) -> e.PriceListUpdated:
+    branch = require_branch(context.branch, command.branch_id)
+    for entry in command.prices:
+        if entry.currency != branch.currency:
+            raise DomainError(
+                f"branch {branch.branch_id} prices in {branch.currency}, not {entry.currency}",
+                field="prices",
+            )
+    codes = [entry.procedure_code for entry in command.prices]
+    if len(set(codes)) != len(codes):
+        raise DomainError("a procedure is priced twice in one update", field="prices")
+    return e.PriceListUpdated(**_event_fields(command, keep_branch=True))
+
+
+def _decide_clinician_change(
+    command: c.Command, state: ClinicianState, context: Context
+) -> e.EventPayload:
+    match command:
+        case c.BlockClinicianTime():
+            if command.end_at <= command.start_at:
+                raise DomainError("a block must end after it starts", field="end_at")
+            if command.end_at - command.start_at > timedelta(days=62):
+                raise DomainError("a block may last at most 62 days", field="end_at")
+            if command.block_id in state.blocks:
+                raise StreamAlreadyExists(
+                    f"block {command.block_id} already exists", field="block_id"
+                )
+            if command.end_at <= context.now:
+                raise DomainError("the block is over already", field="end_at")
+            return e.ClinicianTimeBlocked(**_event_fields(command))
+        case c.UnblockClinicianTime():
+            if command.block_id not in state.blocks:
+                raise StreamNotFound(f"no block {command.block_id}", field="block_id")
+            return e.ClinicianTimeUnblocked(**_event_fields(command))
+    raise DomainError(f"{command.name} does not apply to a clinician")
+
+
+_TRANSITIONS: dict[type[c.Command], frozenset[AppointmentStatus]] = {
+    c.RescheduleAppointment: frozenset({AppointmentStatus.BOOKED}),
+    c.CancelAppointment: frozenset({AppointmentStatus.BOOKED}),
+    c.MarkArrived: frozenset({AppointmentStatus.BOOKED}),
+    c.CompleteAppointment: frozenset({AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED}),
+    c.MarkNoShow: frozenset({AppointmentStatus.BOOKED}),
+    c.ScheduleFollowUp: frozenset({AppointmentStatus.ARRIVED, AppointmentStatus.COMPLETED}),
+    c.RefundAppointmentPayment: frozenset(AppointmentStatus),
+}
+_NOT_CANCELLED = frozenset(AppointmentStatus) - {AppointmentStatus.CANCELLED}
+
+
+def _decide_appointment_change(
+    command: c.Command, state: AppointmentState, context: Context
+) -> list[e.EventPayload]:
+    allowed = _TRANSITIONS.get(type(command), _NOT_CANCELLED)
+    if isinstance(command, c.TakePayment) and command.kind is PaymentKind.DEPOSIT:
+        allowed = frozenset({AppointmentStatus.BOOKED})
+    if state.status not in allowed:
         raise DomainError(
-            f"appointment is {state.status.value}; {command.name} needs a booked appointment",
+            f"appointment is {state.status.value}; {command.name} needs it "
+            + " or ".join(sorted(status.value for status in allowed)),
             field="appointment_id",
         )
+    apt = command.entity_id()
     match command:
         case c.RescheduleAppointment():
-            if command.start_at == state.start_at and command.clinician_id in (
-                None,
-                state.clinician_id,
-            ):
-                raise DomainError("the new start equals the current one", field="start_at")
-            return e.AppointmentRescheduled(
-                appointment_id=command.appointment_id,
-                previous_start_at=state.start_at,
-                start_at=command.start_at,
-                duration_minutes=command.duration_minutes or state.duration_minutes,
-                clinician_id=command.clinician_id or state.clinician_id,
-                room_id=command.room_id or state.room_id,
-                reason=command.reason,
-            )
+            return [_decide_reschedule(command, state, context)]
         case c.CancelAppointment():
-            return e.AppointmentCancelled(
-                appointment_id=command.appointment_id, reason=command.reason
-            )
+            cancelled = e.AppointmentCancelled(appointment_id=apt, reason=command.reason)
+            return [cancelled, *_forfeiture(apt, state, context, "late_cancellation")]
+        case c.MarkArrived():
+            return [e.AppointmentArrived(appointment_id=apt)]
         case c.CompleteAppointment():
-            return e.AppointmentCompleted(appointment_id=command.appointment_id)
+            return [e.AppointmentCompleted(appointment_id=apt)]
         case c.MarkNoShow():
-            return e.AppointmentNoShow(appointment_id=command.appointment_id)
+            return [
+                e.AppointmentNoShow(appointment_id=apt),
+                *_forfeiture(apt, state, context, "no_show"),
+            ]
+        case c.TakePayment():
+            return [_decide_payment(command, state)]
+        case c.RefundAppointmentPayment():
+            return [_decide_refund(command, state)]
+        case c.ScheduleFollowUp():
+            if command.follow_up_id in state.follow_ups:
+                raise StreamAlreadyExists(
+                    f"follow-up {command.follow_up_id} already exists", field="follow_up_id"
+                )
+            return [e.FollowUpScheduled(patient_id=state.patient_id, **_event_fields(command))]
     raise DomainError(f"{command.name} does not apply to an appointment")
+
+
+def _decide_reschedule(
+    command: c.RescheduleAppointment, state: AppointmentState, context: Context
+) -> e.AppointmentRescheduled:
+    branch = require_branch(context.branch, command.branch_id)
+    clinician_id = command.clinician_id or state.clinician_id
+    room_id = command.room_id or state.room_id
+    clinician = require_clinician(
+        context.clinician, clinician_id, command.branch_id, state.modality
+    )
+    require_room(context.room, room_id, command.branch_id, state.modality)
+    start = branch.local(command.start_at)
+    duration = command.duration_minutes or state.duration_minutes
+    if (start, duration, clinician_id, room_id) == (
+        state.start_at,
+        state.duration_minutes,
+        state.clinician_id,
+        state.room_id,
+    ):
+        raise DomainError("the new time and resources equal the current ones", field="start_at")
+    require_future(start, context.now)
+    require_within_working_hours(clinician, branch, start, start + timedelta(minutes=duration))
+    return e.AppointmentRescheduled(
+        appointment_id=command.appointment_id,
+        previous_start_at=state.start_at,
+        start_at=start,
+        duration_minutes=duration,
+        clinician_id=clinician_id,
+        room_id=room_id,
+        reason=command.reason,
+    )
+
+
+def _forfeiture(
+    appointment_id: str,
+    state: AppointmentState,
+    context: Context,
+    trigger: Literal["late_cancellation", "no_show"],
+) -> list[e.EventPayload]:
+    """The deposit kept under the tenant's policy, recorded with the policy applied."""
+    policy = context.policy
+    hours_before = (state.start_at - context.now).total_seconds() / 3600
+    applies = (
+        policy.forfeit_on_no_show
+        if trigger == "no_show"
+        else hours_before < policy.forfeit_within_hours
+    )
+    amount = state.deposits_held_minor * policy.forfeit_percent // 100
+    if not applies or amount <= 0:
+        return []
+    return [
+        e.DepositForfeited(
+            appointment_id=appointment_id,
+            amount_minor=amount,
+            currency=state.currency,
+            trigger=trigger,
+            hours_before_start=round(hours_before, 2),
+            policy_within_hours=policy.forfeit_within_hours,
+            policy_percent=policy.forfeit_percent,
+        )
+    ]
+
+
+def _decide_payment(command: c.TakePayment, state: AppointmentState) -> e.EventPayload:
+    _require_currency(command.currency, state.currency, "appointment")
+    if command.payment_id in state.payments:
+        raise StreamAlreadyExists(
+            f"payment {command.payment_id} is already recorded", field="payment_id"
+        )
+    outstanding = state.price_minor - state.net_paid_minor
+    if command.amount_minor > outstanding:
+        raise DomainError(
+            f"payment of {command.amount_minor} exceeds the outstanding "
+            f"{outstanding} {state.currency}",
+            field="amount_minor",
+        )
+    return e.AppointmentPaymentTaken(**_event_fields(command))
+
+
+def _decide_refund(command: c.RefundAppointmentPayment, state: AppointmentState) -> e.EventPayload:
+    _require_currency(command.currency, state.currency, "appointment")
+    payment = state.payments.get(command.payment_id)
+    if payment is None:
+        raise DomainError(
+            f"payment {command.payment_id} is not on this appointment", field="payment_id"
+        )
+    refundable = min(payment.amount_minor - payment.refunded_minor, state.refundable_minor)
+    if command.amount_minor > refundable:
+        raise DomainError(
+            f"refund of {command.amount_minor} exceeds the refundable "
+            f"{refundable} {state.currency} (paid {payment.amount_minor}, refunded "
+            f"{payment.refunded_minor}, forfeited on the appointment {state.forfeited_minor})",
+            field="amount_minor",
+        )
+    return e.AppointmentPaymentRefunded(**_event_fields(command))
 
 
 def _decide_invoice_change(command: c.Command, state: InvoiceState) -> e.EventPayload:
@@ -237,106 +555,42 @@ def _decide_invoice_change(command: c.Command, state: InvoiceState) -> e.EventPa
     raise DomainError(f"{command.name} does not apply to an invoice")
 
 
-def _event_fields(command: c.Command) -> dict[str, Any]:
+def _event_fields(command: c.Command, *, keep_branch: bool = False) -> dict[str, Any]:
     """The command's own fields, which the event it creates repeats by name."""
-    return command.model_dump(exclude=_ENVELOPE_FIELDS)
+    exclude = _ENVELOPE_FIELDS - {"branch_id"} if keep_branch else _ENVELOPE_FIELDS
+    return command.model_dump(exclude=exclude)
 
 
 _ENVELOPE_FIELDS = {"tenant_id", "branch_id", "expected_version", "occurred_at"}
 
 
-def _require_currency(given: str, expected: str) -> None:
+def _require_currency(given: str, expected: str, what: str = "invoice") -> None:
     if given != expected:
-        raise DomainError(f"the invoice is in {expected}, not {given}", field="currency")
+        raise DomainError(f"the {what} is in {expected}, not {given}", field="currency")
 
 
-class SlotTaken(DomainError):
-    """The clinician or the room is already booked for part of the interval (HTTP 409)."""
+# --- the intervals an aggregate holds on resource days --------------------------------------
 
 
-@dataclass(frozen=True)
-class Slot:
-    kind: str  # "clinician" | "room"
-    resource_id: str
-    start_at: datetime
-    end_at: datetime
+def held_slots(owner: str, state: State | None, branch: BranchState | None = None) -> list[Slot]:
+    """The resource intervals an appointment or a clinician's blocks hold.
 
-    @property
-    def day(self) -> date:
-        return self.start_at.date()
-
-    @property
-    def stream(self) -> str:
-        return e.stream_id("schedule", e.schedule_entity(self.kind, self.resource_id, self.day))
-
-
-def held_slots(state: State | None) -> list[Slot]:
-    """The clinician's and the room's intervals an appointment holds: from booking
-    until it is cancelled (a completed or missed appointment keeps its interval: the
-    time was spent)."""
-    if not isinstance(state, AppointmentState) or state.status is AppointmentStatus.CANCELLED:
-        return []
-    end = state.start_at + timedelta(minutes=state.duration_minutes)
-    if end.date() != state.start_at.date():
-        raise DomainError("an appointment must end on the day it starts", field="start_at")
-    return [
-        Slot("clinician", state.clinician_id, state.start_at, end),
-        Slot("room", state.room_id, state.start_at, end),
-    ]
-
-
-def slot_changes(
-    appointment_id: str,
-    before: State | None,
-    after: State | None,
-    schedules: dict[str, ScheduleState | None],
-) -> dict[str, list[e.EventPayload]]:
-    """What an appointment's change does to its resources' days: release what it held,
-    reserve what it now holds, refusing any overlap with another appointment.
-    ``schedules`` holds the current state of every stream named by the slots."""
-    old, new = held_slots(before), held_slots(after)
-    if old == new:
-        return {}
-    changes: dict[str, list[e.EventPayload]] = {}
-    for slot in old:
-        changes.setdefault(slot.stream, []).append(
-            e.SlotReleased(
-                resource_kind=slot.kind,
-                resource_id=slot.resource_id,
-                day=slot.day,
-                appointment_id=appointment_id,
-            )
-        )
-    for slot in new:
-        state = schedules.get(slot.stream)
-        for other, (start, end) in (state.reservations if state else {}).items():
-            if other != appointment_id and start < slot.end_at and slot.start_at < end:
-                raise SlotTaken(
-                    f"{slot.kind} {slot.resource_id} is booked from {start.isoformat()} "
-                    f"to {end.isoformat()} (appointment {other})",
-                    field=f"{slot.kind}_id",
-                )
-        changes.setdefault(slot.stream, []).append(
-            e.SlotReserved(
-                resource_kind=slot.kind,
-                resource_id=slot.resource_id,
-                day=slot.day,
-                appointment_id=appointment_id,
-                start_at=slot.start_at,
-                end_at=slot.end_at,
-            )
-        )
-    return changes
-
-
-def require_future_start(command: c.Command, booked_at: datetime) -> None:
-    """A booking or a move must start after the moment it is made (``booked_at``: when
-    the command says it happened, or when it arrived)."""
-    if isinstance(command, c.BookAppointment | c.RescheduleAppointment) and (
-        command.start_at <= booked_at
-    ):
-        raise DomainError(
-            f"the start {command.start_at.isoformat()} is not after the booking time "
-            f"{booked_at.isoformat()}",
-            field="start_at",
-        )
+    An appointment holds its clinician's and room's interval from booking until it is
+    cancelled (a completed or missed appointment keeps it: the time was spent). A
+    clinician holds each of its blocks, cut at the branch's midnights."""
+    if isinstance(state, AppointmentState):
+        if state.status is AppointmentStatus.CANCELLED:
+            return []
+        return [
+            Slot("clinician", state.clinician_id, state.start_at, state.end_at, owner),
+            Slot("room", state.room_id, state.start_at, state.end_at, owner),
+        ]
+    if isinstance(state, ClinicianState) and state.blocks:
+        if branch is None:
+            raise DomainError("the clinician's branch is not registered", field="branch_id")
+        return [
+            Slot("clinician", state.clinician_id, start, end, BLOCK_PREFIX + block_id)
+            for block_id, (begin, finish) in state.blocks.items()
+            for start, end in split_by_day(begin, finish, branch.zone)
+        ]
+    return []

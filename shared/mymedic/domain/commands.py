@@ -7,7 +7,17 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from mymedic.domain.events import PatientPersonalData, ShortText
+from mymedic.domain.events import (
+    CANCELLATION_POLICY,
+    Codes,
+    Gclid,
+    PatientPersonalData,
+    PriceEntry,
+    Reference,
+    ShortText,
+    TimeZoneName,
+    WorkingHours,
+)
 from mymedic.domain.types import (
     AwareDatetime,
     Channel,
@@ -15,9 +25,12 @@ from mymedic.domain.types import (
     Identifier,
     MinorUnits,
     PayerType,
+    PaymentKind,
     PaymentMode,
     ReferrerType,
 )
+
+PositiveMinorUnits = Annotated[int, Field(gt=0, le=10**12)]
 
 
 class Command(BaseModel):
@@ -26,6 +39,8 @@ class Command(BaseModel):
     name: ClassVar[str]
     category: ClassVar[str]
     creates: ClassVar[bool] = False
+    # Creates its stream on first use and appends to it after (price lists, policies).
+    upserts: ClassVar[bool] = False
 
     tenant_id: Identifier
     branch_id: Identifier
@@ -36,6 +51,105 @@ class Command(BaseModel):
 
     def entity_id(self) -> str:
         raise NotImplementedError
+
+
+# --- the directory ----------------------------------------------------------------------
+
+
+class RegisterBranch(Command):
+    name: ClassVar[str] = "register_branch"
+    category: ClassVar[str] = "branch"
+    creates: ClassVar[bool] = True
+
+    display_name: ShortText
+    city: ShortText
+    timezone: TimeZoneName
+    currency: CurrencyCode
+
+    def entity_id(self) -> str:
+        return self.branch_id
+
+
+class RegisterClinician(Command):
+    name: ClassVar[str] = "register_clinician"
+    category: ClassVar[str] = "clinician"
+    creates: ClassVar[bool] = True
+
+    clinician_id: Identifier
+    display_name: ShortText
+    modalities: Codes
+    working_hours: Annotated[list[WorkingHours], Field(min_length=1, max_length=50)]
+
+    def entity_id(self) -> str:
+        return self.clinician_id
+
+
+class _ClinicianCommand(Command):
+    category: ClassVar[str] = "clinician"
+    clinician_id: Identifier
+
+    def entity_id(self) -> str:
+        return self.clinician_id
+
+
+class BlockClinicianTime(_ClinicianCommand):
+    name: ClassVar[str] = "block_clinician_time"
+
+    block_id: Identifier
+    start_at: AwareDatetime
+    end_at: AwareDatetime
+    reason: ShortText
+
+
+class UnblockClinicianTime(_ClinicianCommand):
+    name: ClassVar[str] = "unblock_clinician_time"
+
+    block_id: Identifier
+
+
+class RegisterRoom(Command):
+    name: ClassVar[str] = "register_room"
+    category: ClassVar[str] = "room"
+    creates: ClassVar[bool] = True
+
+    room_id: Identifier
+    display_name: ShortText
+    modalities: Codes
+
+    def entity_id(self) -> str:
+        return self.room_id
+
+
+class UpdatePriceList(Command):
+    name: ClassVar[str] = "update_price_list"
+    category: ClassVar[str] = "price_list"
+    upserts: ClassVar[bool] = True
+
+    effective_from: date
+    prices: Annotated[list[PriceEntry], Field(min_length=1, max_length=500)]
+
+    def entity_id(self) -> str:
+        return self.branch_id
+
+
+class SetCancellationPolicy(Command):
+    """Tenant-wide: its ``branch_id`` is ``*`` and only a token for every branch may
+    send it."""
+
+    name: ClassVar[str] = "set_cancellation_policy"
+    category: ClassVar[str] = "policy"
+    upserts: ClassVar[bool] = True
+
+    branch_id: Literal["*"] = "*"
+    forfeit_within_hours: int = Field(ge=0, le=24 * 30)
+    forfeit_percent: int = Field(ge=0, le=100)
+    forfeit_on_no_show: bool = True
+
+    def entity_id(self) -> str:
+        return CANCELLATION_POLICY
+
+
+# --- patients and appointments ------------------------------------------------------------
 
 
 class RegisterPatient(Command):
@@ -70,12 +184,12 @@ class BookAppointment(_AppointmentCommand):
     modality: Identifier
     procedure_code: Identifier
     start_at: AwareDatetime
-    duration_minutes: int = Field(ge=5, le=720)
+    # Defaults to the procedure's duration on the price list.
+    duration_minutes: int | None = Field(default=None, ge=5, le=720)
     channel: Channel
-    price_minor: MinorUnits
-    currency: CurrencyCode
     referral_id: Identifier | None = None
-    gclid: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    gclid: Gclid | None = None
+    follow_up_id: Identifier | None = None
 
 
 class RescheduleAppointment(_AppointmentCommand):
@@ -94,12 +208,50 @@ class CancelAppointment(_AppointmentCommand):
     reason: ShortText
 
 
+class MarkArrived(_AppointmentCommand):
+    name: ClassVar[str] = "mark_arrived"
+
+
 class CompleteAppointment(_AppointmentCommand):
     name: ClassVar[str] = "complete_appointment"
 
 
 class MarkNoShow(_AppointmentCommand):
     name: ClassVar[str] = "mark_no_show"
+
+
+class TakePayment(_AppointmentCommand):
+    """A deposit ahead of the visit or a payment towards the appointment's price."""
+
+    name: ClassVar[str] = "take_payment"
+
+    payment_id: Identifier
+    kind: PaymentKind
+    amount_minor: PositiveMinorUnits
+    currency: CurrencyCode
+    mode: PaymentMode
+    provider: Literal["cash", "stripe", "razorpay", "console"]
+    provider_reference: Reference | None = None
+
+
+class RefundAppointmentPayment(_AppointmentCommand):
+    name: ClassVar[str] = "refund_appointment_payment"
+
+    refund_id: Identifier
+    payment_id: Identifier
+    amount_minor: PositiveMinorUnits
+    currency: CurrencyCode
+    reason: ShortText
+
+
+class ScheduleFollowUp(_AppointmentCommand):
+    name: ClassVar[str] = "schedule_follow_up"
+
+    follow_up_id: Identifier
+    due_on: date
+    procedure_code: Identifier
+    modality: Identifier
+    clinician_id: Identifier | None = None
 
 
 class _InvoiceCommand(Command):
@@ -126,11 +278,11 @@ class CapturePayment(_InvoiceCommand):
     name: ClassVar[str] = "capture_payment"
 
     payment_id: Identifier
-    amount_minor: int = Field(gt=0, le=10**12)
+    amount_minor: PositiveMinorUnits
     currency: CurrencyCode
     mode: PaymentMode
     provider: Literal["cash", "stripe", "razorpay", "console"]
-    provider_reference: Annotated[str, StringConstraints(max_length=200)] | None = None
+    provider_reference: Reference | None = None
 
 
 class RefundPayment(_InvoiceCommand):
@@ -138,7 +290,7 @@ class RefundPayment(_InvoiceCommand):
 
     refund_id: Identifier
     payment_id: Identifier
-    amount_minor: int = Field(gt=0, le=10**12)
+    amount_minor: PositiveMinorUnits
     currency: CurrencyCode
     reason: ShortText
 
@@ -178,7 +330,7 @@ class RecordMarketingTouch(Command):
     creates: ClassVar[bool] = True
 
     touch_id: Identifier
-    gclid: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    gclid: Gclid | None = None
     session_id: Identifier | None = None
     source: ShortText
     medium: ShortText
@@ -196,12 +348,23 @@ class RecordMarketingTouch(Command):
 COMMANDS: dict[str, type[Command]] = {
     model.name: model
     for model in (
+        RegisterBranch,
+        RegisterClinician,
+        BlockClinicianTime,
+        UnblockClinicianTime,
+        RegisterRoom,
+        UpdatePriceList,
+        SetCancellationPolicy,
         RegisterPatient,
         BookAppointment,
         RescheduleAppointment,
         CancelAppointment,
+        MarkArrived,
         CompleteAppointment,
         MarkNoShow,
+        TakePayment,
+        RefundAppointmentPayment,
+        ScheduleFollowUp,
         IssueInvoice,
         CapturePayment,
         RefundPayment,

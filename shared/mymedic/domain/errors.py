@@ -16,3 +16,8 @@ class StreamNotFound(DomainError):
 
 class StreamAlreadyExists(DomainError):
     """A creating command addressed an aggregate that already exists (HTTP 409)."""
+
+
+class UnknownReference(DomainError):
+    """A command names a branch, clinician, room or price that is not in the directory
+    (HTTP 422, ``unknown_reference``)."""

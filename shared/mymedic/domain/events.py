@@ -8,10 +8,19 @@ by destroying that key while the rest of the log stays replayable.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import Annotated, Any, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from mymedic.domain.types import (
     AwareDatetime,
@@ -20,11 +29,28 @@ from mymedic.domain.types import (
     Identifier,
     MinorUnits,
     PayerType,
+    PaymentKind,
     PaymentMode,
     ReferrerType,
 )
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Gclid = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Reference = Annotated[str, StringConstraints(max_length=200)]
+
+
+def _known_time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone (e.g. Asia/Kolkata)") from None
+    return name
+
+
+TimeZoneName = Annotated[
+    str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_time_zone)
+]
+Codes = Annotated[list[Identifier], Field(min_length=1, max_length=50)]
 
 
 class EventPayload(BaseModel):
@@ -88,6 +114,139 @@ class PatientRegistered(EventPayload):
         return self.patient_id
 
 
+# --- the directory: branches, clinicians, rooms, price lists, policies ------------------
+
+
+class BranchRegistered(EventPayload):
+    event_type: ClassVar[str] = "branch.registered"
+    category: ClassVar[str] = "branch"
+
+    branch_id: Identifier
+    display_name: ShortText
+    city: ShortText
+    # Working hours and the clinic day are wall-clock times of this zone.
+    timezone: TimeZoneName
+    currency: CurrencyCode
+
+    def entity_id(self) -> str:
+        return self.branch_id
+
+
+class WorkingHours(BaseModel):
+    """One working interval on one weekday (0 = Monday), in the branch's wall-clock time."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    weekday: int = Field(ge=0, le=6)
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WorkingHours:
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("working hours are wall-clock times of the branch, without offset")
+        if self.start >= self.end:
+            raise ValueError("working hours must end after they start")
+        return self
+
+
+class ClinicianRegistered(EventPayload):
+    event_type: ClassVar[str] = "clinician.registered"
+    category: ClassVar[str] = "clinician"
+
+    clinician_id: Identifier
+    branch_id: Identifier
+    # A clinician's name is staff data, not a patient's: it may sit in the payload.
+    display_name: ShortText
+    modalities: Codes
+    working_hours: Annotated[list[WorkingHours], Field(max_length=50)]
+
+    def entity_id(self) -> str:
+        return self.clinician_id
+
+
+class ClinicianTimeBlocked(EventPayload):
+    event_type: ClassVar[str] = "clinician.time_blocked"
+    category: ClassVar[str] = "clinician"
+
+    clinician_id: Identifier
+    block_id: Identifier
+    start_at: AwareDatetime
+    end_at: AwareDatetime
+    reason: ShortText
+
+    def entity_id(self) -> str:
+        return self.clinician_id
+
+
+class ClinicianTimeUnblocked(EventPayload):
+    event_type: ClassVar[str] = "clinician.time_unblocked"
+    category: ClassVar[str] = "clinician"
+
+    clinician_id: Identifier
+    block_id: Identifier
+
+    def entity_id(self) -> str:
+        return self.clinician_id
+
+
+class RoomRegistered(EventPayload):
+    event_type: ClassVar[str] = "room.registered"
+    category: ClassVar[str] = "room"
+
+    room_id: Identifier
+    branch_id: Identifier
+    display_name: ShortText
+    modalities: Codes
+
+    def entity_id(self) -> str:
+        return self.room_id
+
+
+class PriceEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    procedure_code: Identifier
+    modality: Identifier
+    price_minor: MinorUnits
+    currency: CurrencyCode
+    duration_minutes: int = Field(ge=5, le=720)
+
+
+class PriceListUpdated(EventPayload):
+    """Prices of a branch from ``effective_from`` on; procedures not named keep the
+    price they had."""
+
+    event_type: ClassVar[str] = "price_list.updated"
+    category: ClassVar[str] = "price_list"
+
+    branch_id: Identifier
+    effective_from: date
+    prices: Annotated[list[PriceEntry], Field(min_length=1, max_length=500)]
+
+    def entity_id(self) -> str:
+        return self.branch_id
+
+
+class CancellationPolicySet(EventPayload):
+    """The tenant's policy: a cancellation less than ``forfeit_within_hours`` before the
+    start (and, if ``forfeit_on_no_show``, a no-show) forfeits ``forfeit_percent`` of
+    the deposits held."""
+
+    event_type: ClassVar[str] = "policy.cancellation_set"
+    category: ClassVar[str] = "policy"
+
+    forfeit_within_hours: int = Field(ge=0, le=24 * 30)
+    forfeit_percent: int = Field(ge=0, le=100)
+    forfeit_on_no_show: bool = True
+
+    def entity_id(self) -> str:
+        return CANCELLATION_POLICY
+
+
+CANCELLATION_POLICY = "cancellation"
+
+
 # --- appointments --------------------------------------------------------------------
 
 
@@ -113,7 +272,11 @@ class AppointmentBooked(_AppointmentEvent):
     price_minor: MinorUnits
     currency: CurrencyCode
     referral_id: Identifier | None = None
-    gclid: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    gclid: Gclid | None = None
+    # Where the price came from: the branch's price list in force on this date.
+    price_effective_from: date | None = None
+    # The follow-up this booking answers, if any.
+    follow_up_id: Identifier | None = None
 
 
 class AppointmentRescheduled(_AppointmentEvent):
@@ -133,12 +296,65 @@ class AppointmentCancelled(_AppointmentEvent):
     reason: ShortText
 
 
+class AppointmentArrived(_AppointmentEvent):
+    event_type: ClassVar[str] = "appointment.arrived"
+
+
 class AppointmentCompleted(_AppointmentEvent):
     event_type: ClassVar[str] = "appointment.completed"
 
 
 class AppointmentNoShow(_AppointmentEvent):
     event_type: ClassVar[str] = "appointment.no_show"
+
+
+class AppointmentPaymentTaken(_AppointmentEvent):
+    """A deposit or a payment towards the appointment, at the desk or the portal."""
+
+    event_type: ClassVar[str] = "appointment.payment_taken"
+
+    payment_id: Identifier
+    kind: PaymentKind
+    amount_minor: MinorUnits
+    currency: CurrencyCode
+    mode: PaymentMode
+    provider: Literal["cash", "stripe", "razorpay", "console"]
+    provider_reference: Reference | None = None
+
+
+class AppointmentPaymentRefunded(_AppointmentEvent):
+    event_type: ClassVar[str] = "appointment.payment_refunded"
+
+    refund_id: Identifier
+    payment_id: Identifier
+    amount_minor: MinorUnits
+    currency: CurrencyCode
+    reason: ShortText
+
+
+class DepositForfeited(_AppointmentEvent):
+    """The part of the deposits kept under the tenant's cancellation policy; it can no
+    longer be refunded. The policy applied is recorded with it."""
+
+    event_type: ClassVar[str] = "appointment.deposit_forfeited"
+
+    amount_minor: MinorUnits
+    currency: CurrencyCode
+    trigger: Literal["late_cancellation", "no_show"]
+    hours_before_start: float
+    policy_within_hours: int
+    policy_percent: int
+
+
+class FollowUpScheduled(_AppointmentEvent):
+    event_type: ClassVar[str] = "appointment.follow_up_scheduled"
+
+    follow_up_id: Identifier
+    patient_id: Identifier
+    due_on: date
+    procedure_code: Identifier
+    modality: Identifier
+    clinician_id: Identifier | None = None
 
 
 # --- invoices, payments, refunds (one stream per invoice) -----------------------------
@@ -171,7 +387,7 @@ class PaymentCaptured(_InvoiceEvent):
     currency: CurrencyCode
     mode: PaymentMode
     provider: Literal["cash", "stripe", "razorpay", "console"]
-    provider_reference: Annotated[str, StringConstraints(max_length=200)] | None = None
+    provider_reference: Reference | None = None
 
 
 class RefundIssued(_InvoiceEvent):
@@ -216,6 +432,30 @@ class SlotReleased(_ScheduleEvent):
     event_type: ClassVar[str] = "schedule.slot_released"
 
 
+class _ScheduleBlockEvent(EventPayload):
+    """A clinician's own time taken out of a day (leave, a meeting, a training)."""
+
+    category: ClassVar[str] = "schedule"
+    resource_kind: Literal["clinician"] = "clinician"
+    resource_id: Identifier
+    day: date
+    block_id: Identifier
+
+    def entity_id(self) -> str:
+        return schedule_entity(self.resource_kind, self.resource_id, self.day)
+
+
+class TimeBlocked(_ScheduleBlockEvent):
+    event_type: ClassVar[str] = "schedule.time_blocked"
+
+    start_at: AwareDatetime
+    end_at: AwareDatetime
+
+
+class TimeUnblocked(_ScheduleBlockEvent):
+    event_type: ClassVar[str] = "schedule.time_unblocked"
+
+
 # --- referrals, NPS, marketing -------------------------------------------------------
 
 
@@ -250,7 +490,7 @@ class MarketingTouchRecorded(EventPayload):
     category: ClassVar[str] = "marketing"
 
     touch_id: Identifier
-    gclid: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    gclid: Gclid | None = None
     session_id: Identifier | None = None
     source: ShortText
     medium: ShortText
@@ -268,17 +508,31 @@ class MarketingTouchRecorded(EventPayload):
 CATALOGUE: dict[str, type[EventPayload]] = {
     model.event_type: model
     for model in (
+        BranchRegistered,
+        ClinicianRegistered,
+        ClinicianTimeBlocked,
+        ClinicianTimeUnblocked,
+        RoomRegistered,
+        PriceListUpdated,
+        CancellationPolicySet,
         PatientRegistered,
         AppointmentBooked,
         AppointmentRescheduled,
         AppointmentCancelled,
+        AppointmentArrived,
         AppointmentCompleted,
         AppointmentNoShow,
+        AppointmentPaymentTaken,
+        AppointmentPaymentRefunded,
+        DepositForfeited,
+        FollowUpScheduled,
         InvoiceIssued,
         PaymentCaptured,
         RefundIssued,
         SlotReserved,
         SlotReleased,
+        TimeBlocked,
+        TimeUnblocked,
         ReferralReceived,
         NpsResponseRecorded,
         MarketingTouchRecorded,

@@ -51,8 +51,14 @@ class ReferrerType(StrEnum):
     OTHER = "other"
 
 
+class PaymentKind(StrEnum):
+    DEPOSIT = "deposit"  # taken ahead of the visit; may be forfeited by a late cancellation
+    PAYMENT = "payment"  # any other payment towards the appointment's price
+
+
 class AppointmentStatus(StrEnum):
     BOOKED = "booked"
+    ARRIVED = "arrived"
     CANCELLED = "cancelled"
     COMPLETED = "completed"
     NO_SHOW = "no_show"
