@@ -134,10 +134,10 @@ PRICES = [
 
 
 def directory_commands(
-    tenant_id: str = TENANT, branch_id: str = BRANCH
+    tenant_id: str = TENANT, branch_id: str = BRANCH, suffix: str = ""
 ) -> list[tuple[str, dict[str, Any]]]:
     """A branch in Pune with two clinicians and two rooms (MRI, CT, X-ray), a price
-    list in force since 2026-01-01 and no cancellation policy."""
+    list in force since 2025-01-01 and no cancellation policy."""
     base = {"tenant_id": tenant_id, "branch_id": branch_id}
     modalities = ["MRI", "CT", "XRAY"]
     commands: list[tuple[str, dict[str, Any]]] = [
@@ -158,7 +158,7 @@ def directory_commands(
                 "register_clinician",
                 {
                     **base,
-                    "clinician_id": f"clin-{n}",
+                    "clinician_id": f"clin-{n}{suffix}",
                     "display_name": f"Radiographer {n}",
                     "modalities": modalities,
                     "working_hours": ALL_WEEK,
@@ -170,7 +170,7 @@ def directory_commands(
                 "register_room",
                 {
                     **base,
-                    "room_id": f"room-{n}",
+                    "room_id": f"room-{n}{suffix}",
                     "display_name": f"Room {n}",
                     "modalities": modalities,
                 },
@@ -187,15 +187,19 @@ def directory_commands(
         for code, modality, price, minutes in PRICES
     ]
     commands.append(
-        ("update_price_list", {**base, "effective_from": "2026-01-01", "prices": prices})
+        ("update_price_list", {**base, "effective_from": "2025-01-01", "prices": prices})
     )
     return commands
 
 
-def seed_directory(platform: Platform, tenant_id: str = TENANT, branch_id: str = BRANCH) -> None:
+def seed_directory(
+    target: Platform | Any, tenant_id: str = TENANT, branch_id: str = BRANCH
+) -> None:
+    """Register the test directory through a platform's (or a bare) CommandService."""
     from mymedic.domain.commands import COMMANDS
     from mymedic.domain.envelope import Metadata
 
+    service = target.commands if isinstance(target, Platform) else target
     for name, body in directory_commands(tenant_id, branch_id):
         metadata = Metadata(
             tenant_id=tenant_id,
@@ -203,13 +207,29 @@ def seed_directory(platform: Platform, tenant_id: str = TENANT, branch_id: str =
             source=f"command:{name}",
             correlation_id="seed-directory",
         )
-        platform.commands.handle(COMMANDS[name].model_validate(body), metadata)
+        service.handle(COMMANDS[name].model_validate(body), metadata)
 
 
-def post_directory(client: Any, tenant_id: str = TENANT, branch_id: str = BRANCH) -> None:
-    """Register the test directory through the HTTP handler, as the tenant's admin."""
-    for name, body in directory_commands(tenant_id, branch_id):
-        response = client.post(f"/{name}", json=body, headers=bearer(tenant_id))
+def written(platform: Platform) -> list[Any]:
+    """The events in the store beyond the seeded directory."""
+    return [
+        stored
+        for stored in platform.store.read_all(limit=100_000)
+        if stored.envelope.correlation_id != "seed-directory"
+    ]
+
+
+def post_directory(
+    client: Any,
+    tenant_id: str = TENANT,
+    branch_id: str = BRANCH,
+    prefix: str = "",
+    suffix: str = "",
+) -> None:
+    """Register the test directory through the HTTP handler, as the tenant's admin
+    (``prefix="/commands"`` for the local server, none for the function's own app)."""
+    for name, body in directory_commands(tenant_id, branch_id, suffix):
+        response = client.post(f"{prefix}/{name}", json=body, headers=bearer(tenant_id))
         assert response.status_code == 201, response.get_json()
 
 

@@ -25,6 +25,7 @@ from tests.conftest import (
     as_admin,
     booking,
     registration,
+    seed_directory,
 )
 
 pytestmark = pytest.mark.emulator
@@ -50,6 +51,7 @@ def stack(
         _env_file=None,  # type: ignore[call-arg]
     )
     platform = bootstrap(settings, clock=StepClock())
+    seed_directory(platform)
     entrypoints.use_platform(platform)
     yield running, platform
     entrypoints.use_platform(None)

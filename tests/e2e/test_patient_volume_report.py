@@ -8,7 +8,9 @@ from typing import Any
 from mymedic import entrypoints
 from mymedic.bootstrap import Platform
 from mymedic.server import create_server
-from tests.conftest import bearer, booking, registration
+from tests.conftest import bearer, booking, post_directory, registration
+
+PROCEDURE = {"MRI": "MRI-BRAIN", "CT": "CT-CHEST", "XRAY": "XR-CHEST"}
 
 
 def _send(client: Any, name: str, body: dict[str, Any]) -> None:
@@ -35,6 +37,9 @@ def _appointment(
             branch_id=branch,
             patient_id=patient,
             modality=modality,
+            procedure_code=PROCEDURE[modality],
+            clinician_id="clin-1-b2" if branch == "b2" else "clin-1",
+            room_id="room-1-b2" if branch == "b2" else "room-1",
             # One hour apart per appointment number: no clinician or room is double booked.
             start_at=f"2026-{month:02d}-15T{8 + int(apt[1:]):02d}:00:00+05:30",
             occurred_at="2025-12-01T09:00:00+05:30",  # entered ahead of the scans
@@ -51,6 +56,8 @@ def _appointment(
 
 def test_patient_volume_matches_hand_computed_figures(platform: Platform) -> None:
     client = create_server().test_client()
+    for tenant, branch, suffix in (("t1", "b1", ""), ("t1", "b2", "-b2"), ("t2", "b1", "")):
+        post_directory(client, tenant, branch, prefix="/commands", suffix=suffix)
     for patient in ("p1", "p2", "p3"):
         _send(client, "register_patient", registration(patient, tenant_id="t1", branch_id="b1"))
     _appointment(client, "a1", "p1", 1, "MRI", "completed")  # p1 new in January

@@ -19,11 +19,12 @@ from mymedic.app.commands import CommandService
 from mymedic.bootstrap import Platform
 from mymedic.domain import commands as c
 from mymedic.domain.aggregates import AppointmentState, fold
-from mymedic.domain.schedule import SlotTaken
+from mymedic.domain.directory import ClinicianState
 from mymedic.domain.envelope import Metadata
 from mymedic.domain.errors import DomainError
+from mymedic.domain.schedule import SlotTaken
 from mymedic.ports import ConcurrencyConflict
-from tests.conftest import BRANCH, TENANT, StepClock, as_admin, booking
+from tests.conftest import BRANCH, TENANT, StepClock, as_admin, booking, seed_directory
 
 MAIN = str(Path(__file__).resolve().parents[2] / "functions" / "main.py")
 REF = {"tenant_id": TENANT, "branch_id": BRANCH}
@@ -90,7 +91,9 @@ def _book_in_process(path: str, appointment_id: str, start: Any, results: Any) -
 
 def test_two_processes_booking_the_same_slot_exactly_one_wins(tmp_path: Path) -> None:
     path = str(tmp_path / "events.sqlite")
-    SqliteEventStore(path).close()
+    seeding = SqliteEventStore(path)
+    seed_directory(CommandService(seeding, clock=StepClock()))
+    seeding.close()
     ctx = multiprocessing.get_context("spawn")
     start, results = ctx.Event(), ctx.Queue()
     workers = [
@@ -120,7 +123,7 @@ SLOTS = [
 @given(
     st.lists(
         st.tuples(
-            st.sampled_from(["book", "reschedule", "cancel"]),
+            st.sampled_from(["book", "reschedule", "cancel", "block", "unblock"]),
             st.integers(0, 4),
             st.sampled_from(SLOTS),
             st.sampled_from(["clin-1", "clin-2"]),
@@ -134,6 +137,7 @@ def test_random_command_sequences_never_double_book(
 ) -> None:
     store = SqliteEventStore(tmp_path_factory.mktemp("h") / "events.sqlite")
     service = CommandService(store, clock=StepClock())  # before every slot below
+    seed_directory(service)
     meta = Metadata(tenant_id=TENANT, actor="test", source="property")
     accepted: dict[str, int] = {}
     for action, n, start, clinician, room in steps:
@@ -147,15 +151,34 @@ def test_random_command_sequences_never_double_book(
             )
         elif action == "reschedule":
             command = c.RescheduleAppointment(**REF, appointment_id=apt, start_at=start)
+        elif action == "block":
+            begin = datetime.fromisoformat(start)
+            command = c.BlockClinicianTime(
+                **REF,
+                clinician_id=clinician,
+                block_id=f"blk-{n}",
+                start_at=begin,
+                end_at=begin + timedelta(minutes=30),
+                reason="meeting",
+            )
+        elif action == "unblock":
+            command = c.UnblockClinicianTime(**REF, clinician_id=clinician, block_id=f"blk-{n}")
         else:
             command = c.CancelAppointment(**REF, appointment_id=apt, reason="x")
         with contextlib.suppress(DomainError):
             service.handle(command, meta)
             accepted[action] = accepted.get(action, 0) + 1
     held: dict[str, list[tuple[datetime, datetime]]] = {}
+    for clinician in ("clin-1", "clin-2"):
+        blocked = fold(e.data() for e in store.read_stream(TENANT, f"clinician:{clinician}"))
+        assert isinstance(blocked, ClinicianState)
+        for begin, end in blocked.blocks.values():
+            for other_begin, other_end in held.get(f"clinician:{clinician}", []):
+                assert not (other_begin < end and begin < other_end), "overlapping blocks"
+            held.setdefault(f"clinician:{clinician}", []).append((begin, end))
     for n in range(5):
         state = fold(e.data() for e in store.read_stream(TENANT, f"appointment:apt-{n}"))
-        if not isinstance(state, AppointmentState) or state.status != "booked":
+        if not isinstance(state, AppointmentState) or state.status == "cancelled":
             continue
         begin = state.start_at
         end = begin + timedelta(minutes=state.duration_minutes)

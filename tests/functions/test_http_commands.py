@@ -11,7 +11,7 @@ from functions_framework import create_app
 
 from mymedic.app.calendar import calendar_day
 from mymedic.bootstrap import Platform
-from tests.conftest import BRANCH, TENANT, as_admin, bearer, booking, registration
+from tests.conftest import BRANCH, TENANT, as_admin, bearer, booking, registration, written
 
 MAIN = str(Path(__file__).resolve().parents[2] / "functions" / "main.py")
 
@@ -71,7 +71,7 @@ def test_bad_input_gets_a_4xx_naming_the_problem(
     assert payload["error"] == error
     if field:
         assert field in [f["field"] for f in payload["fields"]]
-    assert platform.store.read_all() == []
+    assert written(platform) == []
 
 
 def test_unknown_command_and_wrong_method(client: FlaskClient) -> None:
@@ -147,7 +147,7 @@ def test_commands_need_a_token_for_the_tenant_branch_and_role(
     client = create_app("commands", MAIN).test_client()
     response = client.post("/book_appointment", json=booking(), headers=headers)
     assert (response.status_code, response.get_json()["error"]) == (status, error)
-    assert platform.store.read_all() == []
+    assert written(platform) == []
 
 
 def test_the_actor_is_the_token_s_subject(platform: Platform) -> None:
@@ -179,4 +179,4 @@ def test_a_booking_in_the_past_is_refused(client: FlaskClient, platform: Platfor
         "rule_violated",
         "start_at",
     )
-    assert platform.store.read_all() == []
+    assert written(platform) == []

@@ -30,10 +30,11 @@ def test_outbox_relay_job_publishes_what_is_left_and_is_idempotent(platform: Pla
 
 
 def test_catch_up_job_brings_the_warehouse_to_the_end_of_the_store(platform: Platform) -> None:
+    seeded = platform.store.head_position()  # the test directory
     platform.store.append("t1", "appointment:a1", 0, appointment_events())
     client = create_app("jobs", MAIN).test_client()
     body = client.post("/jobs/projection-catch-up").get_json()
-    assert (body["events"], body["position"]) == (3, 3)
+    assert (body["events"], body["position"]) == (seeded + 3, seeded + 3)
     [row] = platform.warehouse.query("fct_appointment")
     assert row["status"] == "completed"
     assert client.post("/jobs/projection-catch-up").get_json()["events"] == 0

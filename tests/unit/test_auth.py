@@ -673,6 +673,13 @@ EXPECTED_COMMAND_ROLES: dict[str, set[Role]] = {
     "record_referral": {A, S},
     "record_nps_response": {A, S, P},
     "record_marketing_touch": {A, M},
+    "register_branch": {A},
+    "register_clinician": {A},
+    "register_room": {A},
+    "set_cancellation_policy": {A},
+    "unblock_clinician_time": {A, S},
+    "take_payment": {A, S},
+    "refund_appointment_payment": {A},
 }
 BOOKING_COMMANDS = {
     "update_price_list",
@@ -833,3 +840,34 @@ def test_reads_outside_the_tokens_branches(role: Role) -> None:
     if role is not Role.PATIENT:
         with pytest.raises(AuthError, match="branch_not_allowed"):
             authorize_read(who, tenant_id=TENANT)
+
+
+def test_the_tenant_wide_policy_needs_a_token_for_every_branch() -> None:
+    authorize(
+        principal(Role.ADMIN), command="set_cancellation_policy", tenant_id=TENANT, branch_id="*"
+    )
+    listed = principal(Role.ADMIN, branches=frozenset({BRANCH, "branch-2"}))
+    with pytest.raises(AuthError) as caught:
+        authorize(listed, command="set_cancellation_policy", tenant_id=TENANT, branch_id="*")
+    assert (caught.value.status, caught.value.code) == (403, "branch_not_allowed")
+
+
+def test_a_star_inside_a_branch_list_is_refused() -> None:
+    config = auth_config(Settings(jwt_secret="s" * 40, _env_file=None))  # type: ignore[call-arg]
+    token = jwt.encode(
+        {
+            "iss": config.issuer,
+            "aud": config.audience,
+            "sub": "s",
+            "iat": datetime.now(UTC),
+            "exp": datetime.now(UTC) + timedelta(minutes=5),
+            "tenant": TENANT,
+            "role": "staff",
+            "branches": ["*", BRANCH],
+        },
+        "s" * 40,
+        algorithm="HS256",
+    )
+    with pytest.raises(AuthError) as caught:
+        TokenVerifier(config).verify(f"Bearer {token}")
+    assert (caught.value.status, caught.value.code) == (401, "invalid_claim")
