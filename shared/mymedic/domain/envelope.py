@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 from uuid import uuid4
 
 import orjson
@@ -38,7 +38,8 @@ class EventEnvelope(BaseModel):
     event_type: str
     schema_version: int = Field(ge=1)
     tenant_id: Identifier
-    branch_id: Identifier | None
+    # ``*``: a tenant-wide fact (the cancellation policy); None: no branch applies.
+    branch_id: Identifier | Literal["*"] | None
     stream_id: str = Field(min_length=3, max_length=200)
     stream_version: int = Field(ge=1)
     occurred_at: AwareDatetime

@@ -1,0 +1,25 @@
+"""The collections of the ``read_models`` projection (one document per entity)."""
+
+from __future__ import annotations
+
+BRANCHES = "branches"
+CLINICIANS = "clinicians"
+ROOMS = "rooms"
+PRICE_LISTS = "price_lists"
+SCHEDULE_ENTRIES = "schedule_entries"
+PAYMENTS = "payments"
+FOLLOW_UPS = "follow_ups"
+# Internal: which follow-up a booked appointment answers (so that its cancellation can
+# reopen the follow-up without a query inside the unit of work).
+FOLLOW_UP_BOOKINGS = "follow_up_bookings"
+
+COLLECTIONS = (
+    BRANCHES,
+    CLINICIANS,
+    ROOMS,
+    PRICE_LISTS,
+    SCHEDULE_ENTRIES,
+    PAYMENTS,
+    FOLLOW_UPS,
+    FOLLOW_UP_BOOKINGS,
+)
