@@ -39,7 +39,7 @@ final as (
             as returning_patients,
         countif(status = 'cancelled') as cancelled,
         countif(status = 'no_show') as no_shows,
-        countif(status = 'booked') as still_booked
+        countif(status in ('booked', 'arrived')) as still_booked
     from classified
     group by tenant_id, branch_id, modality, month
 )

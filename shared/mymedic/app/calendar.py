@@ -22,6 +22,7 @@ from mymedic.ports import DocumentStore, DocumentUnitOfWork
 CALENDAR = "calendar"
 
 _STATUS_AFTER = {
+    e.AppointmentArrived: "arrived",
     e.AppointmentCancelled: "cancelled",
     e.AppointmentCompleted: "completed",
     e.AppointmentNoShow: "no_show",
@@ -63,7 +64,12 @@ class CalendarProjection:
                     **_times(data.start_at, data.duration_minutes),
                 )
                 uow.put(CALENDAR, tenant, data.appointment_id, entry)
-            case e.AppointmentCancelled() | e.AppointmentCompleted() | e.AppointmentNoShow():
+            case (
+                e.AppointmentArrived()
+                | e.AppointmentCancelled()
+                | e.AppointmentCompleted()
+                | e.AppointmentNoShow()
+            ):
                 entry = _existing(uow, tenant, data.appointment_id)
                 entry["status"] = _STATUS_AFTER[type(data)]
                 uow.put(CALENDAR, tenant, data.appointment_id, entry)

@@ -96,6 +96,9 @@ class WarehouseFactsProjection:
                     cancelled_at=event.occurred_at,
                     **audit,
                 )
+            case e.AppointmentArrived():
+                row = self._appointment(uow, event.tenant_id, data.appointment_id)
+                self._update(uow, row, status="arrived", **audit)
             case e.AppointmentCompleted():
                 row = self._appointment(uow, event.tenant_id, data.appointment_id)
                 self._update(uow, row, status="completed", completed_at=event.occurred_at, **audit)
