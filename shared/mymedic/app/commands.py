@@ -194,8 +194,10 @@ class CommandService:
         )
 
     def _context(self, tenant: str, needed: References, now: datetime) -> Context:
-        """The directory streams the decision reads, folded. (Read, not locked: a
-        directory change racing a booking is not detected; they change rarely.)"""
+        """The directory streams the decision reads, folded. They are read, not locked:
+        branches, clinicians and rooms never change after registration (a clinician's
+        blocks are enforced on the day streams, which are locked), and a price list or a
+        policy changed while a command is decided applies from the next command on."""
 
         def load(category: str, entity: str | None) -> State | None:
             if entity is None:
