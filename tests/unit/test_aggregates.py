@@ -514,8 +514,35 @@ def test_random_money_sequences_never_refund_more_than_was_paid(
     forfeited = sum(p.amount_minor for p in history if isinstance(p, e.DepositForfeited))
     assert 0 <= refunded <= paid - forfeited
     assert paid - refunded <= final.price_minor
+    amounts = {
+        p.payment_id: p.amount_minor for p in history if isinstance(p, e.AppointmentPaymentTaken)
+    }
+    for payment_id, amount in amounts.items():
+        back = sum(
+            p.amount_minor
+            for p in history
+            if isinstance(p, e.AppointmentPaymentRefunded) and p.payment_id == payment_id
+        )
+        assert back <= amount
     for payment in final.payments.values():
-        assert 0 <= payment.refunded_minor <= payment.amount_minor
+        assert 0 <= payment.refunded_minor + payment.forfeited_minor <= payment.amount_minor
+
+
+def test_the_forfeited_part_of_a_deposit_stays_forfeited_beside_other_payments() -> None:
+    state = _apply(fold([_booked()]), _pay("dep1", 200_000))
+    state = _apply(state, _pay("pay2", 200_000, "payment"))
+    late = Context(**{**CONTEXT.__dict__, "now": START - timedelta(hours=2)})
+    state = _apply(state, c.CancelAppointment(**BASE, appointment_id="a1", reason="x"), late)
+    assert state.payments["dep1"].forfeited_minor == 100_000
+    with pytest.raises(DomainError, match="refundable 100000"):
+        decide(_refund("r1", "dep1", 200_000), state, CONTEXT)
+    state = _apply(state, _refund("r1", "dep1", 100_000))
+    state = _apply(state, _refund("r2", "pay2", 200_000))
+    assert (state.refunded_minor, state.forfeited_minor, state.refundable_minor) == (
+        300_000,
+        100_000,
+        0,
+    )
 
 
 # --- clinicians' blocked time ---------------------------------------------------------------

@@ -56,6 +56,11 @@ class Payment:
     kind: PaymentKind
     amount_minor: int
     refunded_minor: int = 0
+    forfeited_minor: int = 0  # of a deposit, kept under the cancellation policy
+
+    @property
+    def refundable_minor(self) -> int:
+        return self.amount_minor - self.refunded_minor - self.forfeited_minor
 
 
 @dataclass(frozen=True)
@@ -98,12 +103,9 @@ class AppointmentState:
 
     @property
     def deposits_held_minor(self) -> int:
-        deposits = sum(
-            p.amount_minor - p.refunded_minor
-            for p in self.payments.values()
-            if p.kind is PaymentKind.DEPOSIT
+        return sum(
+            p.refundable_minor for p in self.payments.values() if p.kind is PaymentKind.DEPOSIT
         )
-        return max(0, deposits - self.forfeited_minor)
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,11 @@ def evolve(state: State | None, event: e.EventPayload) -> State:
             refunded = replace(paid, refunded_minor=paid.refunded_minor + event.amount_minor)
             return replace(state, payments={**state.payments, event.payment_id: refunded})
         case e.DepositForfeited() if isinstance(state, AppointmentState):
-            return replace(state, forfeited_minor=state.forfeited_minor + event.amount_minor)
+            return replace(
+                state,
+                payments=_forfeit_deposits(state.payments, event.amount_minor),
+                forfeited_minor=state.forfeited_minor + event.amount_minor,
+            )
         case e.FollowUpScheduled() if isinstance(state, AppointmentState):
             return replace(state, follow_ups=state.follow_ups | {event.follow_up_id})
         case e.InvoiceIssued():
@@ -233,6 +239,20 @@ def evolve(state: State | None, event: e.EventPayload) -> State:
     if reference is not None:
         return reference
     raise ValueError(f"{event.event_type} cannot follow state {type(state).__name__}")
+
+
+def _forfeit_deposits(payments: dict[str, Payment], amount: int) -> dict[str, Payment]:
+    """Charge a forfeiture to the deposits still held, oldest first, so that each
+    payment knows what of it may still be refunded."""
+    charged = dict(payments)
+    for payment_id, payment in payments.items():
+        if amount <= 0:
+            break
+        if payment.kind is PaymentKind.DEPOSIT and payment.refundable_minor > 0:
+            take = min(amount, payment.refundable_minor)
+            charged[payment_id] = replace(payment, forfeited_minor=payment.forfeited_minor + take)
+            amount -= take
+    return charged
 
 
 def fold(events: Iterable[e.EventPayload]) -> State | None:
@@ -510,12 +530,12 @@ def _decide_refund(command: c.RefundAppointmentPayment, state: AppointmentState)
         raise DomainError(
             f"payment {command.payment_id} is not on this appointment", field="payment_id"
         )
-    refundable = min(payment.amount_minor - payment.refunded_minor, state.refundable_minor)
+    refundable = payment.refundable_minor
     if command.amount_minor > refundable:
         raise DomainError(
             f"refund of {command.amount_minor} exceeds the refundable "
             f"{refundable} {state.currency} (paid {payment.amount_minor}, refunded "
-            f"{payment.refunded_minor}, forfeited on the appointment {state.forfeited_minor})",
+            f"{payment.refunded_minor}, forfeited {payment.forfeited_minor})",
             field="amount_minor",
         )
     return e.AppointmentPaymentRefunded(**_event_fields(command))
