@@ -23,6 +23,19 @@ def jobs(request: Request) -> Response:
     return entrypoints.jobs(request)
 
 
+@functions_framework.http
+def audit(request: Request) -> Response:
+    """An appointment's audit trail: GET /audit/appointments/<id>?tenant_id=<tenant>."""
+    return entrypoints.audit(request)
+
+
+@functions_framework.http
+def read(request: Request) -> Response:
+    """Read models: GET /<model>?tenant_id=<tenant>&... (calendar, doctor_schedule,
+    portal_slots, payments, follow_ups)."""
+    return entrypoints.read(request)
+
+
 @functions_framework.cloud_event
 def project_calendar(cloud_event: Any) -> None:
     """Pub/Sub push subscription → clinic calendar read model."""
@@ -33,3 +46,9 @@ def project_calendar(cloud_event: Any) -> None:
 def project_warehouse(cloud_event: Any) -> None:
     """Pub/Sub push subscription → warehouse facts and dimensions."""
     entrypoints.project("warehouse_facts", cloud_event)
+
+
+@functions_framework.cloud_event
+def project_read_models(cloud_event: Any) -> None:
+    """Pub/Sub push subscription → directory, schedule, payments and follow-up read models."""
+    entrypoints.project("read_models", cloud_event)

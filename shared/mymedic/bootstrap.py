@@ -12,6 +12,7 @@ from mymedic.app.commands import CommandService, utc_now
 from mymedic.app.facts import WarehouseFactsProjection
 from mymedic.app.outbox import OutboxRelay
 from mymedic.app.projections import ProjectionRunner
+from mymedic.app.read_models import ReadModelsProjection
 from mymedic.app.replay import ReplayReport, replay
 from mymedic.ports import DocumentStore, EventBus, EventStore, Warehouse
 from mymedic.settings import Settings
@@ -35,6 +36,8 @@ class Platform:
     # Follow the store in large batches (a warehouse wants few, big writes: one MERGE
     # per table per batch), on demand and from the scheduled catch-up job.
     batch_runners: dict[str, ProjectionRunner[Any]] = field(default_factory=dict)
+    # The platform's clock (the command service's): "now" for reads such as free slots.
+    clock: Callable[[], datetime] = utc_now
 
     @property
     def runners(self) -> dict[str, ProjectionRunner[Any]]:
@@ -49,6 +52,8 @@ class Platform:
         calendar = CalendarProjection()
         facts = WarehouseFactsProjection()
         self.documents.reset_projection(calendar.name, calendar.collections)
+        read_models = ReadModelsProjection()
+        self.documents.reset_projection(read_models.name, read_models.collections)
         self.warehouse.reset_projection(facts.name, facts.tables)
         return replay(self.store, list(self.runners.values()), progress=progress)
 
@@ -79,6 +84,7 @@ def bootstrap(
         warehouse.ensure_schema()
     live_runners: dict[str, ProjectionRunner[Any]] = {
         "calendar": ProjectionRunner(CalendarProjection(), documents, store),
+        "read_models": ProjectionRunner(ReadModelsProjection(), documents, store),
     }
     batch_runners: dict[str, ProjectionRunner[Any]] = {
         "warehouse_facts": ProjectionRunner(WarehouseFactsProjection(), warehouse, store),
@@ -90,7 +96,16 @@ def bootstrap(
         store, clock=clock, after_commit=relay.drain if dispatch_after_commit else None
     )
     return Platform(
-        settings, store, bus, documents, warehouse, relay, commands, live_runners, batch_runners
+        settings,
+        store,
+        bus,
+        documents,
+        warehouse,
+        relay,
+        commands,
+        live_runners,
+        batch_runners,
+        clock=clock,
     )
 
 

@@ -355,6 +355,35 @@ def relay(data_dir: DataDir = None) -> None:
     platform.close()
 
 
+@app.command()
+def audit(
+    appointment_id: Annotated[str, typer.Argument(help="The appointment to audit.")],
+    tenant: Annotated[str, typer.Option(help="Tenant the appointment belongs to.")],
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    data_dir: DataDir = None,
+) -> None:
+    """Print an appointment's audit trail, straight from the event log: who did what,
+    when, what changed, the policy applied and the money paid, refunded or forfeited."""
+    import orjson
+
+    from mymedic.app.audit import AppointmentNotFound, appointment_audit
+    from mymedic.cli_audit import event_store, print_audit
+
+    if output_format not in ("table", "json"):
+        console.print("[red]--format is table or json")
+        raise typer.Exit(2)
+    try:
+        with event_store(_settings(data_dir)) as store:
+            trail = appointment_audit(store, tenant, appointment_id)
+    except (AppointmentNotFound, FileNotFoundError) as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    if output_format == "json":
+        sys.stdout.write(orjson.dumps(trail.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        print_audit(trail, Console())
+
+
 @dead_letters_app.command("list")
 def dead_letters_list(data_dir: DataDir = None) -> None:
     """List dead-lettered events with the reason their delivery failed."""

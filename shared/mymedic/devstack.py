@@ -19,7 +19,11 @@ from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
 
 from mymedic.emulators import Emulator, free_port
 
-PROJECTION_FUNCTIONS = {"calendar": "project_calendar", "warehouse_facts": "project_warehouse"}
+PROJECTION_FUNCTIONS = {
+    "calendar": "project_calendar",
+    "read_models": "project_read_models",
+    "warehouse_facts": "project_warehouse",
+}
 DEAD_LETTER_SUFFIX = "-dead-letter"
 
 

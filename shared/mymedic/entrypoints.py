@@ -13,9 +13,11 @@ from typing import Any
 import orjson
 from flask import Request, Response
 
+from mymedic.app.audit_api import handle_audit_request
 from mymedic.app.auth import AuthUnavailable, Principal, TokenVerifier, auth_config
 from mymedic.app.command_api import handle_command_request, openapi_document
 from mymedic.app.pubsub import PoisonMessage, decode_pubsub_event
+from mymedic.app.read_api import handle_read_request
 from mymedic.bootstrap import Platform, bootstrap
 from mymedic.ports import TransientBackendError
 
@@ -70,6 +72,34 @@ def commands(request: Request) -> Response:
         path=request.path,
         body=request.get_data(cache=False),
         header=request.headers.get,
+    )
+    return json_response(result.status, result.body, result.headers)
+
+
+def audit(request: Request) -> Response:
+    """The audit trail of one appointment: GET /audit/appointments/<id>?tenant_id=..."""
+    result = handle_audit_request(
+        platform().store,
+        authenticate,
+        method=request.method,
+        path=request.path,
+        query=request.args.get,
+        header=request.headers.get,
+    )
+    return json_response(result.status, result.body, result.headers)
+
+
+def read(request: Request) -> Response:
+    """The read models: GET /read/<model>?tenant_id=...&... (see ``app.read_api``)."""
+    current = platform()
+    result = handle_read_request(
+        current.documents,
+        authenticate,
+        method=request.method,
+        path=request.path,
+        args=request.args.to_dict(flat=False),
+        header=request.headers.get,
+        now=current.clock,
     )
     return json_response(result.status, result.body, result.headers)
 

@@ -29,6 +29,14 @@ def create_server() -> Flask:
     def jobs(name: str) -> Response:
         return entrypoints.jobs(request)
 
+    @app.route("/audit/<path:path>", methods=["GET", "POST"])
+    def audit(path: str) -> Response:
+        return entrypoints.audit(request)
+
+    @app.route("/read/<path:model>", methods=["GET", "POST"])
+    def read(model: str) -> Response:
+        return entrypoints.read(request)
+
     @app.errorhandler(404)
     def not_found(_: Exception) -> Response:
         return entrypoints.json_response(404, {"error": "not_found", "message": request.path})

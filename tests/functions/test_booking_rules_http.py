@@ -209,7 +209,12 @@ def test_arrival_completion_payment_and_follow_up(client: FlaskClient, platform:
         "appointment.payment_taken",
         "appointment.follow_up_scheduled",
     ]
-    again = booking("apt-2", start_at="2026-04-10T10:00:00+05:30", follow_up_id="fu-1")
+    again = booking(
+        "apt-2",
+        start_at="2026-04-10T10:00:00+05:30",
+        follow_up_id="fu-1",
+        follow_up_appointment_id="apt-1",
+    )
     assert client.post("/book_appointment", json=again).status_code == 201
 
 

@@ -17,6 +17,7 @@ from typing import cast
 from uuid import UUID, uuid5
 
 from mymedic.domain.aggregates import (
+    AppointmentState,
     Context,
     NewEvent,
     References,
@@ -213,6 +214,9 @@ class CommandService:
             room=cast(RoomState | None, load("room", needed.room)),
             prices=cast(PriceListState | None, load("price_list", needed.prices)),
             policy=cast(CancellationPolicy, policy) if policy is not None else NO_FORFEITURE,
+            follow_up_origin=cast(
+                AppointmentState | None, load("appointment", needed.follow_up_origin)
+            ),
         )
 
     def _schedule_plan(

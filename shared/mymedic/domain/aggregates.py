@@ -33,7 +33,12 @@ from mymedic.domain.directory import (
     require_room,
     require_within_working_hours,
 )
-from mymedic.domain.errors import DomainError, StreamAlreadyExists, StreamNotFound
+from mymedic.domain.errors import (
+    DomainError,
+    StreamAlreadyExists,
+    StreamNotFound,
+    UnknownReference,
+)
 from mymedic.domain.schedule import (
     BLOCK_PREFIX,
     ScheduleState,
@@ -138,6 +143,7 @@ class Context:
     room: RoomState | None = None
     prices: PriceListState | None = None
     policy: CancellationPolicy = NO_FORFEITURE
+    follow_up_origin: AppointmentState | None = None  # the appointment a follow-up came from
 
 
 @dataclass(frozen=True)
@@ -149,13 +155,18 @@ class References:
     room: str | None = None
     prices: str | None = None
     policy: bool = False
+    follow_up_origin: str | None = None
 
 
 def references_needed(command: c.Command, state: State | None) -> References:
     match command:
         case c.BookAppointment():
             return References(
-                command.branch_id, command.clinician_id, command.room_id, command.branch_id
+                command.branch_id,
+                command.clinician_id,
+                command.room_id,
+                command.branch_id,
+                follow_up_origin=command.follow_up_appointment_id,
             )
         case c.RescheduleAppointment() if isinstance(state, AppointmentState):
             return References(
@@ -340,6 +351,8 @@ def _decide_booking(command: c.BookAppointment, context: Context) -> e.Appointme
     entry, effective_from = require_price(
         context.prices, branch, command.procedure_code, command.modality, context.now
     )
+    if command.follow_up_id is not None:
+        _require_follow_up(command, context.follow_up_origin)
     start = branch.local(command.start_at)
     duration = command.duration_minutes or entry.duration_minutes
     require_future(start, context.now)
@@ -353,6 +366,19 @@ def _decide_booking(command: c.BookAppointment, context: Context) -> e.Appointme
         price_effective_from=effective_from,
     )
     return e.AppointmentBooked(**fields)
+
+
+def _require_follow_up(command: c.BookAppointment, origin: AppointmentState | None) -> None:
+    if origin is None or command.follow_up_id not in origin.follow_ups:
+        raise UnknownReference(
+            f"appointment {command.follow_up_appointment_id} scheduled no follow-up "
+            f"{command.follow_up_id}",
+            field="follow_up_id",
+        )
+    if origin.patient_id != command.patient_id:
+        raise DomainError(
+            f"follow-up {command.follow_up_id} is another patient's", field="follow_up_id"
+        )
 
 
 def _decide_price_list(command: c.UpdatePriceList, context: Context) -> e.PriceListUpdated:

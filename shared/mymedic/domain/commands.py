@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from mymedic.domain.events import (
     CANCELLATION_POLICY,
@@ -189,7 +189,15 @@ class BookAppointment(_AppointmentCommand):
     channel: Channel
     referral_id: Identifier | None = None
     gclid: Gclid | None = None
+    # A follow-up this booking answers: the appointment that scheduled it, and its id.
+    follow_up_appointment_id: Identifier | None = None
     follow_up_id: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _follow_up_named_whole(self) -> BookAppointment:
+        if (self.follow_up_id is None) != (self.follow_up_appointment_id is None):
+            raise ValueError("follow_up_id and follow_up_appointment_id go together")
+        return self
 
 
 class RescheduleAppointment(_AppointmentCommand):

@@ -275,7 +275,8 @@ class AppointmentBooked(_AppointmentEvent):
     gclid: Gclid | None = None
     # Where the price came from: the branch's price list in force on this date.
     price_effective_from: date | None = None
-    # The follow-up this booking answers, if any.
+    # The follow-up this booking answers, if any, and the appointment that scheduled it.
+    follow_up_appointment_id: Identifier | None = None
     follow_up_id: Identifier | None = None
 
 

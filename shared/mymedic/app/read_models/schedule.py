@@ -120,7 +120,10 @@ def doctor_schedule(
         "weekday": day.weekday(),
         "modalities": clinician["modalities"],
         "working_hours": [
-            {"start_at": start.astimezone(zone).isoformat(), "end_at": end.astimezone(zone).isoformat()}
+            {
+                "start_at": start.astimezone(zone).isoformat(),
+                "end_at": end.astimezone(zone).isoformat(),
+            }
             for start, end in working_intervals(clinician, day, zone)
         ],
         "appointments": appointments,

@@ -45,7 +45,9 @@ def portal_slots(
     branch = require_branch(documents, tenant_id, branch_id)
     zone = ZoneInfo(branch["timezone"])
     priced_on = now.astimezone(zone).date()
-    found = price_in_force(documents.get(PRICE_LISTS, tenant_id, branch_id), priced_on, procedure_code)
+    found = price_in_force(
+        documents.get(PRICE_LISTS, tenant_id, branch_id), priced_on, procedure_code
+    )
     if found is None:
         raise NotFound(
             f"branch {branch_id} has no price for {procedure_code} in force on {priced_on}",
@@ -54,8 +56,8 @@ def portal_slots(
     entry, effective_from = found
     modality: str = entry["modality"]
     duration = timedelta(minutes=int(entry["duration_minutes"]))
-    clinicians = _with_modality(documents, CLINICIANS, tenant_id, branch_id, modality, "clinician_id")
-    rooms = _with_modality(documents, ROOMS, tenant_id, branch_id, modality, "room_id")
+    clinicians = _with_modality(documents, CLINICIANS, tenant_id, branch_id, modality)
+    rooms = _with_modality(documents, ROOMS, tenant_id, branch_id, modality)
     busy = _busy(documents, tenant_id, branch_id, day)
     slots: list[dict[str, str]] = []
     for clinician in clinicians:
@@ -94,10 +96,11 @@ def portal_slots(
 
 
 def _with_modality(
-    documents: DocumentStore, collection: str, tenant_id: str, branch_id: str, modality: str, key: str
+    documents: DocumentStore, collection: str, tenant_id: str, branch_id: str, modality: str
 ) -> list[Document]:
+    """The branch's clinicians or rooms with the modality (in id order: the store's)."""
     found = documents.query(collection, tenant_id, {"branch_id": branch_id})
-    return sorted((doc for doc in found if modality in doc["modalities"]), key=lambda d: d[key])
+    return [doc for doc in found if modality in doc["modalities"]]
 
 
 def _busy(
@@ -105,7 +108,9 @@ def _busy(
 ) -> defaultdict[tuple[str, str], list[Interval]]:
     """Every held interval of the branch's resources on the day, by (kind, resource)."""
     busy: defaultdict[tuple[str, str], list[Interval]] = defaultdict(list)
-    entries = documents.query(SCHEDULE_ENTRIES, tenant_id, {"branch_id": branch_id, "date": day.isoformat()})
+    entries = documents.query(
+        SCHEDULE_ENTRIES, tenant_id, {"branch_id": branch_id, "date": day.isoformat()}
+    )
     for entry in entries:
         busy[(entry["resource_kind"], entry["resource_id"])].append(
             (instant(entry["start_at"]), instant(entry["end_at"]))
@@ -115,4 +120,3 @@ def _busy(
 
 def _free(held: list[Interval], start: datetime, end: datetime) -> bool:
     return all(not (held_start < end and start < held_end) for held_start, held_end in held)
-
