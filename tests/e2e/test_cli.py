@@ -53,7 +53,11 @@ def _next_week() -> str:
     """A start in the future for servers that run on the real clock."""
     from datetime import UTC, datetime, timedelta
 
-    return (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0).isoformat()
+    week_on = (datetime.now(UTC) + timedelta(days=7)).date()
+    # 10:00 in the test branch's zone (Asia/Kolkata): inside its working hours.
+    return (
+        datetime.combine(week_on, datetime.min.time(), UTC).replace(hour=4, minute=30).isoformat()
+    )
 
 
 def _free_port() -> int:
@@ -135,8 +139,13 @@ def test_serve_on_the_emulators_and_stop_cleanly(tmp_path: Path) -> None:
                 assert server.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.3)
-        from tests.conftest import booking
+        from tests.conftest import booking, directory_commands
 
+        for name, body in directory_commands():
+            registered = httpx.post(
+                f"{base}/commands/{name}", json=body, headers=bearer(), timeout=30
+            )
+            assert registered.status_code == 201, registered.text
         response = httpx.post(
             f"{base}/commands/book_appointment",
             json=booking(start_at=_next_week()),
