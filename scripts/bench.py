@@ -6,8 +6,13 @@ Prints exactly one JSON object on stdout; progress goes to stderr.
 Workload (identical on both sides): N appointments, each booked, rescheduled and
 completed by three separate commands, each its own transaction, on SQLite in WAL mode
 with synchronous=FULL. Ours goes through ``CommandService.handle`` (pydantic command
-validation from plain dicts included, no after-commit dispatch); the peer loads its
-aggregate from the repository, calls the method and saves.
+validation from plain dicts included, no after-commit dispatch) with every rule check
+on: the directory (branch, clinician and room registered, with the modality), the
+clinician's working hours, the price list in force (bookings carry no price) and double
+booking. Its directory (4 branches with a price list of 40 procedures, and about 3N/7
+clinicians and rooms) is registered first, untimed. The peer loads its aggregate from
+the repository, calls the method and saves; it checks no reference data and takes the
+price from a plain dict.
 
 Replay rebuilds the calendar read model from the whole log into a fresh SQLite file on
 each side, each the way its own code does it: ours with ``mymedic.app.replay.replay`` and
@@ -34,7 +39,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +54,7 @@ from mymedic.app.facts import WarehouseFactsProjection
 from mymedic.app.projections import ProjectionRunner
 from mymedic.app.replay import replay
 from mymedic.domain.commands import (
+    COMMANDS,
     BookAppointment,
     Command,
     CompleteAppointment,
@@ -76,40 +82,133 @@ def log(message: str) -> None:
 # --- workload --------------------------------------------------------------------------
 
 
+IST = timezone(timedelta(hours=5, minutes=30))
+BRANCHES = 4
+MODALITIES = ("mri", "ct", "xray", "usg")
+PROCEDURES = 40
+# One clinician (and one room) per branch for every 28 appointments: appointment i is at
+# branch i % 4 on day i % 28 of the run, so each resource has at most one appointment a
+# day and the double-booking rule is checked (its day streams read and written) but
+# never refuses, as when every appointment had its own clinician and room.
+GROUP = 28
+WORKING_HOURS = [{"weekday": day, "start": "08:00", "end": "20:00"} for day in range(7)]
+
+
+def procedure(k: int) -> tuple[str, str, int]:
+    """Procedure ``k``: its code, modality (the one of branch k % 4) and price."""
+    return f"PROC-{k:03d}", MODALITIES[k % 4], 250_000 + 100 * k
+
+
+# The peer's price list: a plain dict it reads the booking's price from.
+PEER_PRICES = {code: price for code, _, price in map(procedure, range(PROCEDURES))}
+
+
+def _resources(i: int, prefix: str) -> tuple[str, str, str]:
+    """Appointment i's branch, clinician and room."""
+    branch = f"blr-{i % BRANCHES}"
+    return (
+        branch,
+        f"{prefix}-clin-{i % BRANCHES}-{i // GROUP}",
+        f"{prefix}-room-{i % BRANCHES}-{i // GROUP}",
+    )
+
+
+def make_directory(n: int, prefix: str) -> Workload:
+    """What N appointments need registered: the branches (Asia/Kolkata, INR) and their
+    price lists (in force since yesterday), and the clinicians (also each one's ``-b``
+    twin, who takes the rescheduled appointments) and rooms."""
+    since = (datetime.now(IST) - timedelta(days=1)).date().isoformat()
+    prices = [
+        {
+            "procedure_code": code,
+            "modality": modality,
+            "price_minor": price,
+            "currency": "INR",
+            "duration_minutes": 30,
+        }
+        for code, modality, price in map(procedure, range(PROCEDURES))
+    ]
+    out: Workload = []
+    for b in range(BRANCHES):
+        base = {"tenant_id": TENANT, "branch_id": f"blr-{b}"}
+        out.append(
+            (
+                "register_branch",
+                {
+                    **base,
+                    "display_name": f"Bengaluru {b}",
+                    "city": "Bengaluru",
+                    "timezone": "Asia/Kolkata",
+                    "currency": "INR",
+                },
+            )
+        )
+        out.append(("update_price_list", {**base, "effective_from": since, "prices": prices}))
+    for i in range(n):
+        if i % GROUP >= BRANCHES:
+            continue  # a group's first appointment at each branch names its resources
+        branch, clinician, room = _resources(i, prefix)
+        base = {"tenant_id": TENANT, "branch_id": branch}
+        for who in (clinician, f"{clinician}-b"):
+            out.append(
+                (
+                    "register_clinician",
+                    {
+                        **base,
+                        "clinician_id": who,
+                        "display_name": f"Radiographer {who}",
+                        "modalities": list(MODALITIES),
+                        "working_hours": WORKING_HOURS,
+                    },
+                )
+            )
+        out.append(
+            (
+                "register_room",
+                {
+                    **base,
+                    "room_id": room,
+                    "display_name": f"Room {room}",
+                    "modalities": list(MODALITIES),
+                },
+            )
+        )
+    return out
+
+
 def make_workload(n: int, prefix: str) -> Workload:
     """Book all N, then reschedule all N, then complete all N: 3N plain dicts, as the
-    HTTP layer would hand them over. Spread over 4 branches and 28 days."""
+    HTTP layer would hand them over. Spread over 4 branches and 28 days, 09:00-17:45
+    branch time (Asia/Kolkata, the offset both sides store)."""
     # Starts ahead of the real clock: bookings must start after they are made.
-    base = (datetime.now(UTC) + timedelta(days=30)).replace(
-        hour=3, minute=30, second=0, microsecond=0
+    base = (datetime.now(IST) + timedelta(days=30)).replace(
+        hour=9, minute=0, second=0, microsecond=0
     )
     books: Workload = []
     moves: Workload = []
     completions: Workload = []
     for i in range(n):
+        branch, clinician, room = _resources(i, prefix)
         ids = {
             "tenant_id": TENANT,
-            "branch_id": f"blr-{i % 4}",
+            "branch_id": branch,
             "appointment_id": f"{prefix}-apt-{i:06d}",
         }
         start = base + timedelta(days=i % 28, minutes=15 * (i % 32))
+        code, modality, _ = procedure(i % PROCEDURES)
         books.append(
             (
                 "book_appointment",
                 {
                     **ids,
                     "patient_id": f"{prefix}-pat-{i:06d}",
-                    # Own clinician and room per appointment: the double-booking rule
-                    # is checked (and its day streams written) but never refuses.
-                    "clinician_id": f"{prefix}-clin-{i}",
-                    "room_id": f"{prefix}-room-{i}",
-                    "modality": ("mri", "ct", "xray", "usg")[i % 4],
-                    "procedure_code": f"PROC-{i % 40:03d}",
+                    "clinician_id": clinician,
+                    "room_id": room,
+                    "modality": modality,
+                    "procedure_code": code,
                     "start_at": start.isoformat(),
                     "duration_minutes": 30,
                     "channel": "portal",
-                    "price_minor": 250_000 + 100 * (i % 50),
-                    "currency": "INR",
                 },
             )
         )
@@ -120,7 +219,7 @@ def make_workload(n: int, prefix: str) -> Workload:
                     **ids,
                     "start_at": (start + timedelta(days=1, hours=1)).isoformat(),
                     "duration_minutes": 45,
-                    "clinician_id": f"{prefix}-clin-{i}-b",
+                    "clinician_id": f"{clinician}-b",
                     "reason": "patient asked for a later slot",
                 },
             )
@@ -199,6 +298,27 @@ def ours_handler(store: SqliteEventStore) -> Callable[[str, dict[str, Any]], Non
     def handle(kind: str, d: dict[str, Any]) -> None:
         command = COMMAND_MODELS[kind].model_validate(d)
         service.handle(command, Metadata(tenant_id=d["tenant_id"], actor="bench", source="bench"))
+
+    return handle
+
+
+def register_directory(store: SqliteEventStore, n: int, prefix: str) -> int:
+    """Register what N appointments need, untimed; returns the number of commands."""
+    service = CommandService(store)
+    directory = make_directory(n, prefix)
+    for kind, d in directory:
+        command = COMMANDS[kind].model_validate(d)
+        service.handle(command, Metadata(tenant_id=TENANT, actor="bench", source="bench"))
+    return len(directory)
+
+
+def peer_handler(app: peer.ClinicApp) -> Callable[[str, dict[str, Any]], None]:
+    """The peer's write path; a booking takes its price from the peer's own dict."""
+
+    def handle(kind: str, d: dict[str, Any]) -> None:
+        if kind == "book_appointment":
+            d = {**d, "price_minor": PEER_PRICES[d["procedure_code"]], "currency": "INR"}
+        peer.HANDLERS[kind](app, d)
 
     return handle
 
@@ -378,12 +498,13 @@ def warm_up(n: int) -> None:
     workload = make_workload(n, "warm")
     with tempfile.TemporaryDirectory(prefix="mymedic-bench-warm-ours-") as folder:
         store = SqliteEventStore(Path(folder) / "events.sqlite", "FULL")
+        register_directory(store, n, "warm")
         timed_write(workload, ours_handler(store))
         ours_replay(store, Path(folder), "warm", calendar=True, facts=True)
         store.close()
     with tempfile.TemporaryDirectory(prefix="mymedic-bench-warm-peer-") as folder:
         app = peer.open_app(Path(folder) / "peer.sqlite")
-        timed_write(workload, lambda kind, d: peer.HANDLERS[kind](app, d))
+        timed_write(workload, peer_handler(app))
         peer_replay(app, Path(folder), "warm")[1].close()
         app.close()
 
@@ -417,9 +538,7 @@ def write_phase(
     chunks, the peer first in odd ones) so that both see the same disk and machine
     conditions; a chunk of bare commits follows each pair, for the commit floor."""
     ours_handle = ours_handler(store)
-
-    def peer_handle(kind: str, d: dict[str, Any]) -> None:
-        peer.HANDLERS[kind](app, d)
+    peer_handle = peer_handler(app)
 
     ours = WriteRun()
     theirs = WriteRun()
@@ -662,6 +781,8 @@ def run(n: int, replay_repeats: int) -> dict[str, Any]:
     try:
         store = SqliteEventStore(ours_dir / "events.sqlite", "FULL")
         app = peer.open_app(peer_dir / "peer.sqlite")
+        directory = register_directory(store, n, "bench")
+        log(f"directory: {directory} commands registered (untimed)")
         written = write_phase(store, app, workload, floor_dir)
         stored = {
             "ours": int(store._conn.execute("SELECT count(*) FROM events").fetchone()[0]),
@@ -683,7 +804,14 @@ def run(n: int, replay_repeats: int) -> dict[str, Any]:
         shutil.rmtree(peer_dir, ignore_errors=True)
         shutil.rmtree(floor_dir, ignore_errors=True)
     return {
-        "write_path": write_report(written, n, len(workload), durable),
+        "write_path": {
+            **write_report(written, n, len(workload), durable),
+            "rule_checks": (
+                "ours: on (branch, clinician and room registered with the modality, working"
+                " hours, price list in force, double booking); peer: none"
+            ),
+            "directory_commands": directory,
+        },
         "replay": {
             **replay_report(replayed, n, same, durable),
             "documents_compared": compared,

@@ -1,10 +1,12 @@
 """End-to-end throughput on the GCP emulators beside the local backend.
 
-The same commands (N appointments, each booked, rescheduled and completed) go through
-the command HTTP function; the clock stops when the clinic calendar read model shows
-every appointment completed: on the local backend the in-process bus delivers after
-each commit; on the emulators each event goes Firestore → Pub/Sub push → projection
-function (functions-framework on loopback) → Firestore. Prints one JSON object.
+The same commands (N appointments, each booked, rescheduled and completed, with every
+rule check on: the directory, registered first and untimed, working hours, the price
+list and double booking) go through the command HTTP function; the clock stops when the
+clinic calendar read model shows every appointment completed: on the local backend the
+in-process bus delivers after each commit; on the emulators each event goes Firestore →
+Pub/Sub push → projection function (functions-framework on loopback) → Firestore.
+Prints one JSON object.
 
     python scripts/bench_emulators.py [--appointments N]
 """
@@ -20,7 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +39,77 @@ TENANT, BRANCH = "bench", "branch-1"
 SECRET = secrets.token_urlsafe(48)  # signs this run's tokens only
 
 
+IST = timezone(timedelta(hours=5, minutes=30))
+SLOTS_PER_DAY = 32  # 15-minute slots from 09:00 to 17:00, branch time
+
+
+def directory() -> list[tuple[str, dict[str, Any]]]:
+    """The branch, its X-ray radiographer (every day 08:00-18:00), five X-ray rooms and
+    a price list in force since yesterday: registered before the clock starts."""
+    base = {"tenant_id": TENANT, "branch_id": BRANCH}
+    hours = [{"weekday": day, "start": "08:00", "end": "18:00"} for day in range(7)]
+    out: list[tuple[str, dict[str, Any]]] = [
+        (
+            "register_branch",
+            {
+                **base,
+                "display_name": "Bench Branch",
+                "city": "Pune",
+                "timezone": "Asia/Kolkata",
+                "currency": "INR",
+            },
+        ),
+        (
+            "register_clinician",
+            {
+                **base,
+                "clinician_id": "c1",
+                "display_name": "Radiographer 1",
+                "modalities": ["XRAY"],
+                "working_hours": hours,
+            },
+        ),
+    ]
+    for room in range(5):
+        out.append(
+            (
+                "register_room",
+                {
+                    **base,
+                    "room_id": f"r{room}",
+                    "display_name": f"Room {room}",
+                    "modalities": ["XRAY"],
+                },
+            )
+        )
+    since = (datetime.now(IST) - timedelta(days=1)).date().isoformat()
+    price = {
+        "procedure_code": "XR-CHEST",
+        "modality": "XRAY",
+        "price_minor": 60000,
+        "currency": "INR",
+        "duration_minutes": 15,
+    }
+    out.append(("update_price_list", {**base, "effective_from": since, "prices": [price]}))
+    return out
+
+
 def commands(appointments: int) -> list[tuple[str, dict[str, Any]]]:
+    """Book N back to back (one clinician, 32 a day), move each to the same time on a
+    day after the last booking, complete each."""
     # Ahead of the real clock: bookings must start after they are made.
-    start = (datetime.now(UTC) + timedelta(days=30)).replace(
-        hour=3, minute=30, second=0, microsecond=0
+    start = (datetime.now(IST) + timedelta(days=30)).replace(
+        hour=9, minute=0, second=0, microsecond=0
     )
+    days = -(-appointments // SLOTS_PER_DAY)
+
+    def slot(i: int) -> datetime:
+        return start + timedelta(days=i // SLOTS_PER_DAY, minutes=15 * (i % SLOTS_PER_DAY))
+
     base = {"tenant_id": TENANT, "branch_id": BRANCH}
     out: list[tuple[str, dict[str, Any]]] = []
     for i in range(appointments):
         ref = {**base, "appointment_id": f"apt-{i}"}
-        at = start + timedelta(minutes=15 * i)
         out.append(
             (
                 "book_appointment",
@@ -57,16 +120,14 @@ def commands(appointments: int) -> list[tuple[str, dict[str, Any]]]:
                     "room_id": f"r{i % 5}",
                     "modality": "XRAY",
                     "procedure_code": "XR-CHEST",
-                    "start_at": at.isoformat(),
+                    "start_at": slot(i).isoformat(),
                     "duration_minutes": 15,
                     "channel": "portal",
-                    "price_minor": 60000,
-                    "currency": "INR",
                 },
             )
         )
     for i in range(appointments):
-        at = start + timedelta(days=1, minutes=15 * i)
+        at = slot(i) + timedelta(days=days)
         out.append(
             (
                 "reschedule_appointment",
@@ -94,6 +155,10 @@ def run(platform: Platform, appointments: int, timeout: float = 600) -> dict[str
         branches=None,
     )
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    for name, body in directory():  # untimed
+        response = client.post(f"/{name}", json=body)
+        if response.status_code != 201:
+            raise RuntimeError(f"{name}: {response.status_code} {response.get_json()}")
     work = commands(appointments)
     started = time.perf_counter()
     for name, body in work:

@@ -143,6 +143,7 @@ class PriceBook:
 
 @dataclass(frozen=True)
 class FollowUp:
+    appointment_id: str  # the appointment that scheduled it
     follow_up_id: str
     patient_id: str
     modality: Modality
@@ -193,7 +194,9 @@ def generate(
     start = end - timedelta(days=30 * months)
     now = datetime.combine(end, time(18, 0), UTC)
     middle = start + (end - start) / 2
-    prices = PriceBook(since=start - LEAD_IN, rise_from=date(middle.year, middle.month, 1))
+    since = start - LEAD_IN
+    rise_from = max(date(middle.year, middle.month, 1), since + timedelta(days=1))
+    prices = PriceBook(since=since, rise_from=rise_from)
     chain = _Chain(rng, now, prices)
     days = [start + timedelta(days=d) for d in range((end - start).days + 1)]
     working_days = [d for d in days if d.weekday() != SUNDAY]
@@ -277,8 +280,9 @@ def _daily_count(rng: random.Random, mean: float) -> int:
 
 
 def _directory(state: _TenantState, prices: PriceBook) -> list[DemoCommand]:
-    """Branches, rooms and clinicians, the price lists (the base one and the announced
-    rise) and the tenant's cancellation policy, one second apart before anything else."""
+    """Branches, rooms and clinicians, the base price list and the tenant's cancellation
+    policy, one second apart before anything else; then the price rise, announced two
+    weeks before it takes effect (a day after the rest, for a short period)."""
     tenant = state.spec
     at = datetime.combine(prices.since, time(7, 0), state.zone)
     out: list[DemoCommand] = []
@@ -336,8 +340,8 @@ def _directory(state: _TenantState, prices: PriceBook) -> list[DemoCommand]:
         forfeit_percent=FORFEIT_PERCENT,
         forfeit_on_no_show=True,
     )
-    # The rise is announced two weeks ahead of the date it takes effect.
-    at = datetime.combine(prices.rise_from - timedelta(days=14), time(9, 0), state.zone)
+    announced = max(prices.rise_from - timedelta(days=14), prices.since + timedelta(days=1))
+    at = datetime.combine(announced, time(9, 0), state.zone)
     for branch in tenant.branches:
         add(
             branch,
@@ -500,7 +504,14 @@ def _appointment_story(
         channel=channel,
         referral_id=referral_id,
         gclid=gclid,
-        **({"follow_up_id": follow_up.follow_up_id} if follow_up is not None else {}),
+        **(
+            {
+                "follow_up_appointment_id": follow_up.appointment_id,
+                "follow_up_id": follow_up.follow_up_id,
+            }
+            if follow_up is not None
+            else {}
+        ),
     )
     if channel == "portal" and rng.random() < 0.4:
         booking.deposit_id = state.next_id("pay")
@@ -627,13 +638,13 @@ def _outcome(
         if (start_at - cancel_at).total_seconds() / 3600 < FORFEIT_WITHIN_HOURS:
             booking.forfeit()
         if rng.random() < 0.8:
-            _return_deposit(story, booking, cancel_at + timedelta(days=1), "cancelled")
+            _return_deposit(state, story, booking, cancel_at + timedelta(days=1), "cancelled")
         return
     if roll < 0.18:
         story.add(booking.end_at, "mark_no_show", **booking.ref)
         booking.forfeit()
         if rng.random() < 0.3:
-            _return_deposit(story, booking, booking.end_at + timedelta(days=3), "goodwill")
+            _return_deposit(state, story, booking, booking.end_at + timedelta(days=3), "goodwill")
         return
     if rng.random() < 0.6:
         story.add(
@@ -658,7 +669,9 @@ def _outcome(
         )
 
 
-def _return_deposit(story: _Story, booking: _Booking, at: datetime, why: str) -> None:
+def _return_deposit(
+    state: _TenantState, story: _Story, booking: _Booking, at: datetime, why: str
+) -> None:
     """Refund what is left of the deposit: a forfeited part can no longer go back."""
     refundable = booking.deposit - booking.forfeited
     if booking.deposit_id is None or refundable <= 0:
@@ -668,7 +681,7 @@ def _return_deposit(story: _Story, booking: _Booking, at: datetime, why: str) ->
         at,
         "refund_appointment_payment",
         **booking.ref,
-        refund_id=f"rfd-{booking.deposit_id}",
+        refund_id=state.next_id("rfd"),
         payment_id=booking.deposit_id,
         amount_minor=refundable,
         currency=booking.currency,
@@ -761,7 +774,11 @@ def _follow_up(
     if due.weekday() == SUNDAY:
         due += timedelta(days=1)
     follow_up = FollowUp(
-        state.next_id("fup"), booking.patient_id, booking.modality, booking.procedure
+        booking.appointment_id,
+        state.next_id("fup"),
+        booking.patient_id,
+        booking.modality,
+        booking.procedure,
     )
     story.add(
         booking.end_at + timedelta(minutes=15),
