@@ -16,6 +16,7 @@ from itertools import count
 from typing import cast
 from uuid import UUID, uuid5
 
+from mymedic.app.reference_cache import ReferenceCache
 from mymedic.domain.aggregates import (
     AppointmentState,
     Context,
@@ -86,6 +87,7 @@ class CommandService:
         self._store = store
         self._clock = clock
         self._after_commit = after_commit
+        self._references = ReferenceCache(store)
 
     def handle(
         self,
@@ -203,8 +205,7 @@ class CommandService:
         def load(category: str, entity: str | None) -> State | None:
             if entity is None:
                 return None
-            history = self._store.read_stream(tenant, stream_id(category, entity))
-            return fold(event.data() for event in history)
+            return self._references.load(tenant, category, entity)
 
         policy = load("policy", CANCELLATION_POLICY if needed.policy else None)
         return Context(
