@@ -9,7 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from mymedic.app.audit import AppointmentNotFound, appointment_audit
 from mymedic.app.auth import AuthError, AuthUnavailable, Principal, authorize_read
-from mymedic.app.command_api import HttpResponse
+from mymedic.app.http import HttpResponse
 from mymedic.domain.types import Identifier
 from mymedic.ports import EventStore, TransientBackendError
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
@@ -13,6 +12,7 @@ from pydantic import ValidationError
 
 from mymedic.app.auth import AuthError, AuthUnavailable, Principal, authorize
 from mymedic.app.commands import CommandService, IdempotencyKeyReused
+from mymedic.app.http import HttpResponse, error_response, single_segment
 from mymedic.domain.commands import COMMANDS
 from mymedic.domain.envelope import Metadata
 from mymedic.domain.errors import (
@@ -29,24 +29,11 @@ _CORRELATION_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-@dataclass(frozen=True)
-class HttpResponse:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def _error(status: int, error: str, message: str, **extra: Any) -> HttpResponse:
-    return HttpResponse(status, {"error": error, "message": message, **extra})
+_error = error_response
 
 
 def command_name_from_path(path: str) -> str:
-    """``/commands/book_appointment`` (local server) or ``/book_appointment`` (the
-    function's own URL) both name the command ``book_appointment``."""
-    parts = [p for p in path.split("/") if p]
-    if parts and parts[0] == "commands":
-        parts = parts[1:]
-    return parts[0] if len(parts) == 1 else ""
+    return single_segment(path, "commands")
 
 
 def handle_command_request(

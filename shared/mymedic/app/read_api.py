@@ -35,7 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mymedic.app.auth import AuthError, AuthUnavailable, Principal, Role, authorize_read
-from mymedic.app.command_api import HttpResponse
+from mymedic.app.http import HttpResponse, error_response, single_segment
 from mymedic.app.read_models import (
     NotFound,
     calendar_view,
@@ -191,17 +191,11 @@ READ_MODELS: dict[str, ReadModel] = {
 # --- HTTP ----------------------------------------------------------------------------------
 
 
-def _error(status: int, error: str, message: str, **extra: Any) -> HttpResponse:
-    return HttpResponse(status, {"error": error, "message": message, **extra})
+_error = error_response
 
 
 def read_model_from_path(path: str) -> str:
-    """``/read/portal_slots`` (local server) or ``/portal_slots`` (the function's own
-    URL) both name ``portal_slots``."""
-    parts = [p for p in path.split("/") if p]
-    if parts and parts[0] == "read":
-        parts = parts[1:]
-    return parts[0] if len(parts) == 1 else ""
+    return single_segment(path, "read")
 
 
 def handle_read_request(
