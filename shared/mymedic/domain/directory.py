@@ -193,8 +193,9 @@ def require_within_working_hours(
 
 
 def require_future(start_at: datetime, booked_at: datetime) -> None:
-    """A booking, a move or a block must start after the moment it is made (when the
-    command says it happened, or when it arrived)."""
+    """A booking or a move must start after the moment it is made (when the command
+    says it happened, or when it arrived). A block need only end after it: a clinician
+    sent home at 11:00 is blocked from 11:00 by a command made at 11:30."""
     if start_at <= booked_at:
         raise DomainError(
             f"the start {start_at.isoformat()} is not after the booking time "
