@@ -15,7 +15,8 @@ from flask import Request, Response
 
 from mymedic.app.audit_api import handle_audit_request
 from mymedic.app.auth import AuthUnavailable, Principal, TokenVerifier, auth_config
-from mymedic.app.command_api import handle_command_request, openapi_document
+from mymedic.app.command_api import handle_command_request
+from mymedic.app.openapi import openapi_document
 from mymedic.app.pubsub import PoisonMessage, decode_pubsub_event
 from mymedic.app.read_api import handle_read_request
 from mymedic.bootstrap import Platform, bootstrap

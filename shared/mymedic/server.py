@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Request, Response, request
 
 from mymedic import entrypoints
-from mymedic.app.command_api import openapi_document
+from mymedic.app.openapi import openapi_document
 
 
 def create_server() -> Flask:

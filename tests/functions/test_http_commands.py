@@ -123,6 +123,15 @@ def test_openapi_describes_every_command(client: FlaskClient) -> None:
     assert operation["security"] == [{"bearerAuth": []}]
     assert {p["name"] for p in operation["parameters"]} == {"Idempotency-Key", "X-Correlation-Id"}
     assert {"401", "403", "409", "503"} <= set(operation["responses"])
+    slots = document["paths"]["/read/portal_slots"]["get"]
+    assert {p["name"] for p in slots["parameters"]} == {
+        "tenant_id",
+        "branch_id",
+        "procedure_code",
+        "date",
+        "step_minutes",
+    }
+    assert "/audit/appointments/{appointment_id}" in document["paths"]
 
 
 @pytest.mark.parametrize(
