@@ -310,6 +310,37 @@ def test_slots_start_after_now_and_within_the_working_day(client: FlaskClient) -
     assert (nowhere.status_code, nowhere.get_json()["field"]) == (404, "branch_id")
 
 
+def test_free_slots_by_clinician_and_by_city(client: FlaskClient) -> None:
+    slots_branch(client)  # another Pune branch, with clin-s and clin-t
+    dubai_branch(client)
+    one = read(
+        client,
+        "portal_slots",
+        branch_id=SLOTS_BRANCH,
+        clinician_id="clin-t",
+        procedure_code="MRI-SPINE",
+        date=DAY,
+        step_minutes=30,
+    )
+    assert set(starts(one)) == {"clin-t"}
+    pune = read(client, "portal_slots", city="pune", procedure_code="MRI-BRAIN", date=DAY)
+    # branch-s does not price MRI-BRAIN; Dubai is another city.
+    assert [b["branch_id"] for b in pune["branches"]] == [BRANCH]
+    assert pune["branches"][0]["slots"]
+    staff = bearer(role="staff", branches=frozenset({SLOTS_BRANCH}))
+    spine = {"city": "Pune", "procedure_code": "MRI-SPINE", "date": DAY}
+    assert [b["branch_id"] for b in read(client, "portal_slots", staff, **spine)["branches"]] == [
+        SLOTS_BRANCH
+    ]
+    dubai_staff = bearer(role="staff", branches=frozenset({DUBAI}))
+    refused = get(client, "portal_slots", dubai_staff, **spine)
+    assert (refused.status_code, refused.get_json()["error"]) == (403, "branch_not_allowed")
+    other_tenant = get(client, "portal_slots", bearer("tenant-b"), **spine)
+    assert (other_tenant.status_code, other_tenant.get_json()["error"]) == (403, "wrong_tenant")
+    both = get(client, "portal_slots", branch_id=BRANCH, **spine)
+    assert both.status_code == 422
+
+
 def test_a_patient_reads_the_free_slots_of_their_branch(client: FlaskClient) -> None:
     params = {"branch_id": BRANCH, "procedure_code": "XR-CHEST", "date": DAY}
     patient = bearer(role="patient", subject="pat-1", branches=frozenset({BRANCH}))

@@ -32,12 +32,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mymedic.app.auth import AuthError, AuthUnavailable, Principal, Role, authorize_read
 from mymedic.app.http import HttpResponse, error_response, single_segment
 from mymedic.app.read_models import (
     NotFound,
+    branches_in_scope,
     calendar_view,
     doctor_schedule,
     follow_up_queue,
@@ -71,10 +72,21 @@ class DoctorScheduleQuery(ReadQuery):
 
 
 class PortalSlotsQuery(ReadQuery):
-    branch_id: Identifier
+    """One branch's slots, or (with ``city`` instead) those of each branch of a city
+    the caller may read."""
+
+    branch_id: Identifier | None = None
+    city: ShortText | None = None
+    clinician_id: Identifier | None = None
     procedure_code: Identifier
     day: date = Field(alias="date")
     step_minutes: int = Field(default=15, ge=5, le=240)
+
+    @model_validator(mode="after")
+    def _one_place(self) -> PortalSlotsQuery:
+        if (self.branch_id is None) == (self.city is None):
+            raise ValueError("name exactly one of branch_id or city")
+        return self
 
 
 class PaymentsQuery(ReadQuery):
@@ -130,16 +142,51 @@ def _doctor_schedule(read: Read, q: DoctorScheduleQuery) -> dict[str, Any]:
 def _portal_slots(read: Read, q: PortalSlotsQuery) -> dict[str, Any]:
     # Free slots are nobody's record: a patient may read those of their branches.
     own = read.principal.subject if read.principal.role is Role.PATIENT else None
-    authorize_read(read.principal, tenant_id=q.tenant_id, branch_id=q.branch_id, patient_id=own)
+    if q.branch_id is not None:
+        authorize_read(read.principal, tenant_id=q.tenant_id, branch_id=q.branch_id, patient_id=own)
+        return _slots_of(read, q, q.branch_id)
+    if read.principal.tenant_id != q.tenant_id:
+        authorize_read(read.principal, tenant_id=q.tenant_id)  # refuses: another tenant
+    in_city = branches_in_scope(read.documents, q.tenant_id, None, q.city) or []
+    readable = [b for b in in_city if _may_read(read.principal, q.tenant_id, b, own)]
+    if in_city and not readable:
+        # Raises the answer the caller would get for the first branch (wrong tenant,
+        # branch not allowed).
+        authorize_read(read.principal, tenant_id=q.tenant_id, branch_id=in_city[0], patient_id=own)
+    branches = []
+    for branch_id in readable:
+        try:
+            branches.append(_slots_of(read, q, branch_id))
+        except NotFound:
+            continue  # this branch does not offer the procedure
+    return {
+        "tenant_id": q.tenant_id,
+        "city": q.city,
+        "date": q.day.isoformat(),
+        "procedure_code": q.procedure_code,
+        "branches": branches,
+    }
+
+
+def _slots_of(read: Read, q: PortalSlotsQuery, branch_id: str) -> dict[str, Any]:
     return portal_slots(
         read.documents,
         q.tenant_id,
-        q.branch_id,
+        branch_id,
         q.procedure_code,
         q.day,
         now=read.now,
         step_minutes=q.step_minutes,
+        clinician_id=q.clinician_id,
     )
+
+
+def _may_read(principal: Principal, tenant_id: str, branch_id: str, own: str | None) -> bool:
+    try:
+        authorize_read(principal, tenant_id=tenant_id, branch_id=branch_id, patient_id=own)
+    except AuthError:
+        return False
+    return True
 
 
 def _payments(read: Read, q: PaymentsQuery) -> dict[str, Any]:

@@ -10,12 +10,13 @@ from mymedic.app.read_models.follow_ups import follow_up_queue
 from mymedic.app.read_models.payments import payments_summary
 from mymedic.app.read_models.projection import ReadModelsProjection
 from mymedic.app.read_models.schedule import doctor_schedule
-from mymedic.app.read_models.scope import NotFound
+from mymedic.app.read_models.scope import NotFound, branches_in_scope
 from mymedic.app.read_models.slots import portal_slots
 
 __all__ = [
     "NotFound",
     "ReadModelsProjection",
+    "branches_in_scope",
     "calendar_view",
     "doctor_schedule",
     "follow_up_queue",

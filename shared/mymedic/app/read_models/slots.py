@@ -34,10 +34,11 @@ def portal_slots(
     *,
     now: datetime,
     step_minutes: int = 15,
+    clinician_id: str | None = None,
 ) -> dict[str, Any]:
     """Free (start, end, clinician, room) combinations of a branch's day for one
-    procedure, starting every ``step_minutes`` from each working interval's start,
-    after ``now``, in start order."""
+    procedure (with one clinician, if named), starting every ``step_minutes`` from each
+    working interval's start, after ``now``, in start order."""
     if step_minutes <= 0:
         raise ValueError("step_minutes must be positive")
     if now.utcoffset() is None:
@@ -56,22 +57,26 @@ def portal_slots(
     entry, effective_from = found
     modality: str = entry["modality"]
     duration = timedelta(minutes=int(entry["duration_minutes"]))
-    clinicians = _with_modality(documents, CLINICIANS, tenant_id, branch_id, modality)
+    clinicians = [
+        clinician
+        for clinician in _with_modality(documents, CLINICIANS, tenant_id, branch_id, modality)
+        if clinician_id is None or clinician["clinician_id"] == clinician_id
+    ]
     rooms = _with_modality(documents, ROOMS, tenant_id, branch_id, modality)
     busy = _busy(documents, tenant_id, branch_id, day)
     slots: list[dict[str, str]] = []
     for clinician in clinicians:
-        clinician_id = clinician["clinician_id"]
+        working = clinician["clinician_id"]
         for start_of_work, end_of_work in working_intervals(clinician, day, zone):
             start = start_of_work
             while start + duration <= end_of_work:
                 end = start + duration
-                if start > now and _free(busy[("clinician", clinician_id)], start, end):
+                if start > now and _free(busy[("clinician", working)], start, end):
                     slots += [
                         {
                             "start_at": start.astimezone(zone).isoformat(),
                             "end_at": end.astimezone(zone).isoformat(),
-                            "clinician_id": clinician_id,
+                            "clinician_id": working,
                             "room_id": room["room_id"],
                         }
                         for room in rooms
