@@ -5,7 +5,8 @@
 
 - ``calendar``: ``date``, and ``branch_id``, ``city``, ``clinician_id`` (optional);
 - ``doctor_schedule``: ``clinician_id``, ``date``;
-- ``portal_slots``: ``branch_id``, ``procedure_code``, ``date``, ``step_minutes`` (15);
+- ``portal_slots``: ``branch_id`` or ``city``, ``procedure_code``, ``date``,
+  ``clinician_id`` (optional), ``step_minutes`` (15);
 - ``payments``: ``branch_id``, ``city``, ``patient_id``, ``appointment_id``,
   ``clinician_id`` (all optional);
 - ``follow_ups``: ``branch_id``, ``city``, ``clinician_id``, ``patient_id``, ``status``
