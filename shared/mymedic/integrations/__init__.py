@@ -1,0 +1,1 @@
+"""Integrations with the systems of record MyMedic reads from (Zoho CRM, gateways)."""

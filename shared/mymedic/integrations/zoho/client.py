@@ -1,0 +1,549 @@
+"""Zoho CRM client: the REST records API (delta sync, fetch by id) and the Bulk Read
+API (backfill), read-only, on httpx with tenacity retries.
+
+OAuth: an access token from the refresh token, cached until shortly before it
+expires (Zoho issues at most 10 access tokens per 10 minutes per refresh token), and
+refreshed once when the API answers ``401 INVALID_TOKEN``.
+
+Failures: 429, 5xx and transport errors are retried with capped exponential backoff,
+honouring ``Retry-After``; what still fails becomes :class:`ZohoUnavailable`. Bad
+credentials are :class:`ZohoAuthError` at once (retrying cannot fix them); any other
+refusal is :class:`ZohoError`. Secrets never reach messages or logs.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+from tenacity.wait import wait_base
+
+from mymedic.integrations.zoho.config import ZohoConfig
+from mymedic.integrations.zoho.records import ZohoRecord
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MAX_PER_PAGE = 200  # the records API's per_page ceiling
+IDS_PER_REQUEST = 100  # the records API's ceiling for ids=
+# Page numbers reach only the first 2,000 records of a listing; beyond, page_token.
+PAGE_NUMBER_WINDOW = 2000
+# A 429 from the Bulk Read download means about a minute's lock-out (10 per minute).
+DOWNLOAD_LOCKOUT_SECONDS = 60.0
+# Retry-After is honoured as given, up to this: a worker never parks longer per wait.
+RETRY_AFTER_CEILING_SECONDS = 300.0
+# Refresh this long before expiry (at most a tenth of the lifetime), so a token never
+# expires in flight.
+TOKEN_REFRESH_MARGIN_SECONDS = 60.0
+DOWNLOAD_CHUNK_BYTES = 1 << 20
+
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")  # module API names and job ids go into paths
+_AUTH_CODES = {"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "OAUTH_SCOPE_MISMATCH"}
+
+
+class ZohoError(Exception):
+    """Zoho refused the request or answered something unusable."""
+
+
+class ZohoAuthError(ZohoError):
+    """Bad or insufficient credentials: not retried."""
+
+
+class ZohoUnavailable(ZohoError):
+    """A transient failure (429, 5xx, network) that persisted after the retries."""
+
+
+class _Transient(Exception):
+    """One attempt failed in a way a later attempt may not (internal)."""
+
+    def __init__(self, reason: str, *, status: int, retry_after: float | None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class _TokenRejected(Exception):
+    """401 INVALID_TOKEN: the cached access token is no longer valid (internal)."""
+
+
+@dataclass(frozen=True)
+class BulkReadJob:
+    job_id: str
+    state: str  # ADDED, QUEUED, IN PROGRESS, COMPLETED, FAILED
+    page: int
+    count: int | None  # records in this page of the result, once completed
+    more_records: bool  # another page (page + 1, a new job) holds more
+    download_url: str | None
+
+
+class _RetryAfterOrBackoff(wait_base):
+    """Tenacity waits with no notion of the failed response, so this small strategy
+    reads the wait the server asked for (``Retry-After``, or a known lock-out) and falls
+    back to jittered exponential backoff capped at ``max_backoff``."""
+
+    def __init__(self, max_backoff: float, lockout_429: float | None) -> None:
+        self._backoff = wait_exponential_jitter(initial=1, max=max_backoff, jitter=1)
+        self._lockout_429 = lockout_429
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        failure = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(failure, _Transient):
+            if failure.retry_after is not None:
+                return min(failure.retry_after, RETRY_AFTER_CEILING_SECONDS)
+            if failure.status == 429 and self._lockout_429 is not None:
+                return self._lockout_429
+        return float(self._backoff(retry_state))
+
+
+class ZohoClient:
+    def __init__(
+        self,
+        config: ZohoConfig,
+        *,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._config = config
+        self._owns_http = http is None
+        self._http = http or httpx.Client(timeout=config.timeout_seconds, follow_redirects=True)
+        self._sleep = sleep
+        self._clock = clock
+        self._token_lock = threading.Lock()
+        self._token: str | None = None
+        self._token_expires_at = 0.0
+        self._api_domain = config.api_domain.rstrip("/") if config.api_domain else None
+
+    # -- records API --------------------------------------------------------------
+
+    def records(
+        self,
+        module: str,
+        fields: Sequence[str],
+        *,
+        modified_since: datetime | None = None,
+        per_page: int = 200,
+    ) -> Iterator[ZohoRecord]:
+        """Every record of ``module`` (modified after ``modified_since`` if given),
+        oldest modification first, page by page."""
+        _check_name(module, "module")
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be 1..{MAX_PER_PAGE}")
+        headers: dict[str, str] = {}
+        if modified_since is not None:
+            if modified_since.tzinfo is None:
+                raise ValueError("modified_since must be timezone-aware")
+            headers["If-Modified-Since"] = modified_since.isoformat(timespec="seconds")
+        base = {
+            "fields": _field_list(fields),
+            "per_page": str(per_page),
+            "sort_by": "Modified_Time",
+            "sort_order": "asc",
+        }
+        path = f"/crm/{self._config.api_version}/{module}"
+        page, page_token = 1, None
+        while True:
+            params = dict(base)
+            if page_token is None:
+                params["page"] = str(page)
+            else:
+                params["page_token"] = page_token
+            response = self._call("GET", path, params=params, headers=headers)
+            if response.status_code == 204:  # no records (left)
+                return
+            body = _json_object(response)
+            yield from (_to_record(module, item) for item in _list(body.get("data")))
+            info = body.get("info") or {}
+            if not info.get("more_records"):
+                return
+            if page_token is None and (page + 1) * per_page <= PAGE_NUMBER_WINDOW:
+                page += 1
+                continue
+            page_token = info.get("next_page_token")
+            if not isinstance(page_token, str) or not page_token:
+                raise ZohoError(f"{module}: more records, but no next_page_token to reach them")
+
+    def records_by_ids(
+        self, module: str, ids: Sequence[str], fields: Sequence[str]
+    ) -> list[ZohoRecord]:
+        """The records with these ids (those that exist), 100 ids per request."""
+        _check_name(module, "module")
+        wanted = list(dict.fromkeys(ids))
+        if any(not record_id or "," in record_id for record_id in wanted):
+            raise ValueError("record ids must be non-empty and contain no comma")
+        path = f"/crm/{self._config.api_version}/{module}"
+        field_list = _field_list(fields)
+        found: list[ZohoRecord] = []
+        for start in range(0, len(wanted), IDS_PER_REQUEST):
+            batch = wanted[start : start + IDS_PER_REQUEST]
+            params = {"ids": ",".join(batch), "fields": field_list}
+            response = self._call("GET", path, params=params)
+            if response.status_code == 204:
+                continue
+            data = _list(_json_object(response).get("data"))
+            found.extend(_to_record(module, item) for item in data)
+        return found
+
+    # -- Bulk Read API ------------------------------------------------------------
+
+    def start_bulk_read(
+        self,
+        module: str,
+        fields: Sequence[str],
+        *,
+        page: int = 1,
+        criteria: dict[str, Any] | None = None,
+    ) -> str:
+        """Create a Bulk Read job (CSV) for one 200,000-record page; returns its id.
+
+        A retried create after a lost answer may leave an orphan job behind: harmless,
+        jobs are read-only and only the id returned here is followed."""
+        _check_name(module, "module")
+        if page < 1:
+            raise ValueError("page starts at 1")
+        query: dict[str, Any] = {
+            "module": {"api_name": module},
+            "fields": _field_list(fields).split(","),
+            "page": page,
+        }
+        if criteria:
+            query["criteria"] = criteria
+        response = self._call(
+            "POST", self._bulk_path(), json_body={"query": query, "file_type": "csv"}
+        )
+        first = _first(_json_object(response), "Bulk Read create")
+        details = first.get("details") or {}
+        job_id = details.get("id")
+        if first.get("status") != "success" or not job_id:
+            code, message = first.get("code"), first.get("message")
+            raise ZohoError(f"Bulk Read job not created: {code} {message}")
+        return str(job_id)
+
+    def bulk_read_job(self, job_id: str) -> BulkReadJob:
+        _check_name(job_id, "job id")
+        job = _first(_json_object(self._call("GET", self._bulk_path(job_id))), "Bulk Read job")
+        result = job.get("result") or {}
+        query = job.get("query") or {}
+        count = result.get("count")
+        url = result.get("download_url")
+        return BulkReadJob(
+            job_id=str(job.get("id") or job_id),
+            state=str(job.get("state") or ""),
+            page=int(result.get("page") or query.get("page") or 1),
+            count=int(count) if count is not None else None,
+            more_records=bool(result.get("more_records", False)),
+            download_url=str(url) if url else None,
+        )
+
+    def wait_for_bulk_read(
+        self, job_id: str, *, poll_seconds: float = 5.0, timeout_seconds: float = 3600.0
+    ) -> BulkReadJob:
+        """Poll until the job completes; ZohoError if it failed, ZohoUnavailable if it
+        is still running after ``timeout_seconds``."""
+        deadline = self._clock() + timeout_seconds
+        while True:
+            job = self.bulk_read_job(job_id)
+            if job.state == "COMPLETED":
+                return job
+            if job.state == "FAILED":
+                raise ZohoError(f"Bulk Read job {job_id} failed")
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise ZohoUnavailable(
+                    f"Bulk Read job {job_id} still {job.state} after {timeout_seconds:g} s"
+                )
+            self._sleep(min(poll_seconds, remaining))
+
+    def download_bulk_read(self, job_id: str, destination: Path) -> Path:
+        """Stream the job's ZIP to ``destination`` (a file, or a directory to hold
+        ``{job_id}.zip``) chunk by chunk; returns the file's path."""
+        _check_name(job_id, "job id")
+        target = destination / f"{job_id}.zip" if destination.is_dir() else destination
+        partial = target.with_name(f"{target.name}.part")
+        url_path = self._bulk_path(job_id, "result")
+
+        def attempt(auth: dict[str, str]) -> None:
+            with self._http.stream("GET", self._url(url_path), headers=auth) as response:
+                _raise_for_status(response)
+                with partial.open("wb") as out:  # each attempt starts the file afresh
+                    for chunk in response.iter_bytes(DOWNLOAD_CHUNK_BYTES):
+                        out.write(chunk)
+
+        try:
+            self._authorized(attempt, lockout_429=DOWNLOAD_LOCKOUT_SECONDS)
+            if not zipfile.is_zipfile(partial):
+                raise ZohoError(f"Bulk Read job {job_id}: the download is not a ZIP file")
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def _bulk_path(self, *parts: str) -> str:
+        return "/".join([f"/crm/bulk/{self._config.api_version}/read", *parts])
+
+    def _url(self, path: str) -> str:
+        if self._api_domain is None:
+            raise ZohoError("no api_domain: not configured and not in the token response")
+        return f"{self._api_domain}{path}"
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        def attempt(auth: dict[str, str]) -> httpx.Response:
+            response = self._http.request(
+                method,
+                self._url(path),
+                params=params,
+                json=json_body,
+                headers={**(headers or {}), **auth},
+            )
+            _raise_for_status(response)
+            return response
+
+        return self._authorized(attempt)
+
+    def _authorized(
+        self, attempt: Callable[[dict[str, str]], T], *, lockout_429: float | None = None
+    ) -> T:
+        """Run ``attempt`` with retries and the current token; when Zoho says the token
+        is invalid (revoked, expired early), refresh once and run it again."""
+        for may_refresh in (True, False):
+            token = self._access_token()
+            auth = {"Authorization": f"Zoho-oauthtoken {token}"}
+            try:
+                return self._with_retries(functools.partial(attempt, auth), lockout_429)
+            except _TokenRejected:
+                self._drop_token(token)
+                if not may_refresh:
+                    break
+                log.info("Zoho rejected the cached access token; refreshing it")
+        raise ZohoAuthError("Zoho rejected a freshly issued access token (INVALID_TOKEN)")
+
+    def _with_retries(self, attempt: Callable[[], T], lockout_429: float | None = None) -> T:
+        attempts = self._config.max_attempts
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=_RetryAfterOrBackoff(self._config.max_backoff_seconds, lockout_429),
+            retry=retry_if_exception_type((_Transient, httpx.TransportError)),
+            sleep=self._sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Transient as exc:
+            raise ZohoUnavailable(f"Zoho still failing after {attempts} attempts: {exc}") from exc
+        except httpx.TransportError as exc:
+            raise ZohoUnavailable(
+                f"Zoho unreachable after {attempts} attempts: {type(exc).__name__}"
+            ) from exc
+
+    def _access_token(self) -> str:
+        with self._token_lock:
+            if self._token is None or self._clock() >= self._token_expires_at:
+                return self._refresh_token()
+            return self._token
+
+    def _drop_token(self, token: str) -> None:
+        with self._token_lock:
+            if self._token == token:  # another thread may have refreshed already
+                self._token = None
+
+    def _refresh_token(self) -> str:
+        started = self._clock()
+        body = self._with_retries(self._request_token)
+        token = body.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise ZohoAuthError("the token endpoint answered without an access_token")
+        lifetime = float(body.get("expires_in") or 3600)
+        margin = min(TOKEN_REFRESH_MARGIN_SECONDS, lifetime / 10)
+        self._token, self._token_expires_at = token, started + lifetime - margin
+        if self._config.api_domain is None and isinstance(body.get("api_domain"), str):
+            self._api_domain = str(body["api_domain"]).rstrip("/")
+        log.info("Zoho access token refreshed (valid %.0f s)", lifetime)
+        return token
+
+    def _request_token(self) -> dict[str, Any]:
+        config = self._config
+        response = self._http.post(
+            config.token_url,
+            data={
+                "grant_type": "refresh_token",
+                "client_id": config.client_id,
+                "client_secret": config.client_secret.get_secret_value(),
+                "refresh_token": config.refresh_token.get_secret_value(),
+            },
+        )
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise _Transient(
+                f"token endpoint HTTP {status}", status=status, retry_after=_retry_after(response)
+            )
+        try:
+            body = response.json()
+        except ValueError:
+            raise ZohoAuthError(f"token endpoint HTTP {status} without a JSON body") from None
+        if not isinstance(body, dict):
+            raise ZohoAuthError(f"token endpoint HTTP {status}: unexpected body")
+        error = body.get("error")
+        if error == "Access Denied":
+            # Zoho's answer past 10 tokens per 10 minutes: retrying within seconds
+            # would only prolong the block, so give up for this run.
+            raise ZohoUnavailable("Zoho refused a new access token: too many token requests")
+        if error or status != 200:
+            raise ZohoAuthError(f"Zoho refused the OAuth credentials: {str(error)[:80]}")
+        return body
+
+
+# -- helpers ----------------------------------------------------------------------
+
+
+def _check_name(value: str, what: str) -> None:
+    if not _NAME.match(value):
+        raise ValueError(f"invalid Zoho {what}: {value!r}")
+
+
+def _field_list(fields: Sequence[str]) -> str:
+    """Field API names, comma-separated, with Modified_Time always among them: every
+    :class:`ZohoRecord` needs it."""
+    names = list(dict.fromkeys([*fields, "Modified_Time"]))
+    for name in names:
+        if not name or "," in name:
+            raise ValueError(f"invalid field API name: {name!r}")
+    return ",".join(names)
+
+
+def _to_record(module: str, data: Any) -> ZohoRecord:
+    if not isinstance(data, dict):
+        raise ZohoError(f"{module}: a record that is not a JSON object")
+    record_id, modified = data.get("id"), data.get("Modified_Time")
+    if record_id is None or not isinstance(modified, str):
+        raise ZohoError(f"{module}: a record without id or Modified_Time")
+    try:
+        when = datetime.fromisoformat(modified)
+    except ValueError:
+        raise ZohoError(f"{module} {record_id}: unparsable Modified_Time {modified!r}") from None
+    if when.tzinfo is None:
+        raise ZohoError(f"{module} {record_id}: Modified_Time without an offset")
+    return ZohoRecord(module=module, record_id=str(record_id), modified_time=when, fields=data)
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        raise ZohoError(f"HTTP {response.status_code}: the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise ZohoError(f"HTTP {response.status_code}: the body is not a JSON object")
+    return body
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _first(body: dict[str, Any], what: str) -> dict[str, Any]:
+    data = _list(body.get("data"))
+    if not data or not isinstance(data[0], dict):
+        raise ZohoError(f"{what}: no data in the answer")
+    return data[0]
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    if status == 429 or status >= 500:
+        raise _Transient(f"HTTP {status}", status=status, retry_after=_retry_after(response))
+    response.read()  # a streamed error body
+    code, message = _error_code(response)
+    if status == 401 and code == "INVALID_TOKEN":
+        raise _TokenRejected
+    if status == 403 or code in _AUTH_CODES:
+        raise ZohoAuthError(f"HTTP {status} {code}: {message}")
+    raise ZohoError(f"HTTP {status} {code}: {message}")
+
+
+def _error_code(response: httpx.Response) -> tuple[str, str]:
+    """Zoho's error code and message: top level, or in the first ``data`` item."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "", response.text[:200]
+    if isinstance(body, dict) and isinstance(body.get("data"), list) and body["data"]:
+        body = body["data"][0]
+    if not isinstance(body, dict):
+        return "", ""
+    return str(body.get("code") or ""), str(body.get("message") or "")[:200]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), if present."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _log_retry(state: RetryCallState) -> None:
+    failure = state.outcome.exception() if state.outcome else None
+    reason = str(failure) if isinstance(failure, _Transient) else type(failure).__name__
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.warning(
+        "Zoho call failed (%s), attempt %d; retrying in %.1f s", reason, state.attempt_number, wait
+    )

@@ -1,0 +1,633 @@
+"""A fake Zoho CRM on a local port: the accounts token endpoint, the records API and
+the Bulk Read API, in their documented formats, with fault injection.
+
+One werkzeug server on 127.0.0.1 (a free port) serves as both accounts server and API
+domain. It keeps a virtual clock (:meth:`FakeZoho.clock`, moved by
+:meth:`FakeZoho.advance`) for token expiry and the download rate limit, so tests
+need no real waiting: hand ``clock=fake.clock, sleep=fake.advance`` to the client.
+
+Synthetic data only; the credentials are random per instance.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from pydantic import SecretStr
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import wrap_file
+
+from mymedic.integrations.zoho.config import ZohoConfig
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+TOKENS_PER_WINDOW = 10  # Zoho: 10 access tokens per 10 minutes per refresh token
+TOKEN_WINDOW_SECONDS = 600.0
+PAGE_NUMBER_WINDOW = 2000  # page/per_page reach this many records; page_token beyond
+DOWNLOAD_WINDOW_SECONDS = 60.0
+DOWNLOAD_LOCKOUT_SECONDS = 60.0
+
+Row = dict[str, Any]
+Predicate = Callable[[Row], bool]
+
+
+@dataclass
+class _Job:
+    job_id: str
+    module: str
+    fields: list[str]
+    page: int
+    matches: Predicate
+    created_time: str
+    state: str = "ADDED"
+    polls: int = 0
+    fail: bool = False
+    result: dict[str, Any] | None = None
+    zip_path: Path | None = None
+
+
+@dataclass
+class _Fault:
+    status: int
+    retry_after: float | None
+
+
+@dataclass
+class _Store:
+    records: dict[str, dict[str, Row]] = field(default_factory=dict)  # module -> id -> row
+    modified: dict[str, dict[str, datetime]] = field(default_factory=dict)  # parsed times
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """No access log: tests make thousands of requests."""
+
+
+class FakeZoho:
+    def __init__(
+        self,
+        *,
+        token_lifetime_seconds: int = 3600,
+        bulk_page_size: int = 200_000,
+        polls_until_complete: int = 2,
+        downloads_per_minute: int = 10,
+    ) -> None:
+        self.client_id = f"1000.{secrets.token_hex(12).upper()}"
+        self.client_secret = secrets.token_hex(20)
+        self.refresh_token = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
+        self.token_lifetime_seconds = token_lifetime_seconds
+        self.bulk_page_size = bulk_page_size
+        self.polls_until_complete = polls_until_complete
+        self.downloads_per_minute = downloads_per_minute
+        self.requests: list[tuple[str, str]] = []
+        self.tokens_issued = 0
+        self._lock = threading.RLock()
+        self._offset = 0.0
+        self._tokens: dict[str, float] = {}  # access token -> expiry (virtual clock)
+        self._token_times: deque[float] = deque()
+        self._store = _Store()
+        self._page_tokens: dict[str, tuple[tuple[Any, ...], int]] = {}
+        self._faults: deque[_Fault] = deque()
+        self._jobs: dict[str, _Job] = {}
+        self._job_ids = itertools.count(4_150_868_000_004_717_002)
+        self._downloads: deque[float] = deque()
+        self._locked_until = 0.0
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._workdir: Path | None = None
+        self._base_url = ""
+        self._routes = Map(
+            [
+                Rule("/oauth/v2/token", methods=["POST"], endpoint="token"),
+                Rule("/crm/bulk/<version>/read", methods=["POST"], endpoint="bulk_create"),
+                Rule("/crm/bulk/<version>/read/<job_id>", methods=["GET"], endpoint="bulk_job"),
+                Rule(
+                    "/crm/bulk/<version>/read/<job_id>/result",
+                    methods=["GET"],
+                    endpoint="bulk_result",
+                ),
+                Rule("/crm/<version>/<module>", methods=["GET"], endpoint="records"),
+            ]
+        )
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def start(self) -> str:
+        """Serve on a free local port; returns the base URL (accounts and API)."""
+        if self._server is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="fake-zoho-"))
+            server = make_server("127.0.0.1", 0, self, threaded=True, request_handler=_QuietHandler)
+            self._server = server
+            self._base_url = f"http://127.0.0.1:{server.server_port}"
+            self._thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
+            self._thread.start()
+        return self._base_url
+
+    def stop(self) -> None:
+        """Stop serving (later requests are refused at the socket); idempotent."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def config(self, **overrides: Any) -> ZohoConfig:
+        """A ZohoConfig pointing at this fake (start it first)."""
+        values: dict[str, Any] = {
+            "client_id": self.client_id,
+            "client_secret": SecretStr(self.client_secret),
+            "refresh_token": SecretStr(self.refresh_token),
+            "accounts_url": self._base_url,
+            "api_domain": self._base_url,
+        }
+        values.update(overrides)
+        return ZohoConfig(**values)
+
+    # -- test controls ------------------------------------------------------------
+
+    def clock(self) -> float:
+        """The fake's monotonic clock: real time plus what :meth:`advance` added."""
+        return time.monotonic() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the virtual clock on (token expiry, download lock-out, Modified_Time)."""
+        with self._lock:
+            self._offset += max(0.0, seconds)
+
+    def add_records(self, module: str, records: Iterable[dict[str, Any]]) -> None:
+        """Store records: each has ``id`` and ``Modified_Time`` (ISO 8601 with offset)."""
+        with self._lock:
+            rows = self._store.records.setdefault(module, {})
+            times = self._store.modified.setdefault(module, {})
+            for record in records:
+                row = dict(record)
+                record_id = str(row["id"])
+                row["id"] = record_id
+                times[record_id] = _parse_time(row["Modified_Time"])
+                rows[record_id] = row
+
+    def update_record(self, module: str, record_id: str, **fields: Any) -> None:
+        """Change fields and bump Modified_Time (past the previous one, in its offset)."""
+        with self._lock:
+            row = self._store.records[module][record_id]
+            previous = self._store.modified[module][record_id]
+            now = (datetime.now(UTC) + timedelta(seconds=self._offset)).replace(microsecond=0)
+            bumped = max(now, previous + timedelta(seconds=1)).astimezone(previous.tzinfo)
+            row.update(fields)
+            row["Modified_Time"] = bumped.isoformat()
+            self._store.modified[module][record_id] = bumped
+
+    def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
+        """The next ``times`` CRM API requests (not the token endpoint) answer ``status``."""
+        with self._lock:
+            self._faults.extend(_Fault(status, retry_after) for _ in range(times))
+
+    def expire_tokens(self) -> None:
+        """Invalidate every access token issued so far (the API answers INVALID_TOKEN)."""
+        with self._lock:
+            self._tokens.clear()
+
+    def fail_bulk_read(self, job_id: str) -> None:
+        """The job's next status poll reports FAILED."""
+        with self._lock:
+            self._jobs[job_id].fail = True
+
+    # -- WSGI ---------------------------------------------------------------------
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return self._dispatch(Request(environ))(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        with self._lock:
+            self.requests.append((request.method, request.path))
+        try:
+            endpoint, args = self._routes.bind_to_environ(request.environ).match()
+        except HTTPException as exc:
+            return _error(exc.code or 404, "INVALID_URL_PATTERN", "Please check the URL")
+        if endpoint == "token":
+            return self._token(request)
+        with self._lock:
+            fault = self._faults.popleft() if self._faults else None
+        if fault is not None:
+            return _fault_response(fault)
+        denied = self._authenticate(request)
+        if denied is not None:
+            return denied
+        handler: Callable[..., Response] = getattr(self, f"_{endpoint}")
+        return handler(request, **args)
+
+    # -- accounts -----------------------------------------------------------------
+
+    def _token(self, request: Request) -> Response:
+        form = request.form
+        if form.get("grant_type") != "refresh_token":
+            return _json({"error": "unsupported_grant_type"})
+        if form.get("client_id") != self.client_id or (
+            form.get("client_secret") != self.client_secret
+        ):
+            return _json({"error": "invalid_client"})
+        if form.get("refresh_token") != self.refresh_token:
+            return _json({"error": "invalid_code"})
+        with self._lock:
+            now = self.clock()
+            while self._token_times and now - self._token_times[0] >= TOKEN_WINDOW_SECONDS:
+                self._token_times.popleft()
+            if len(self._token_times) >= TOKENS_PER_WINDOW:
+                return _json(
+                    {
+                        "error_description": "You have made too many requests continuously. "
+                        "Please try again after some time.",
+                        "error": "Access Denied",
+                        "status": "failure",
+                    },
+                    400,
+                )
+            token = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
+            self._tokens[token] = now + self.token_lifetime_seconds
+            self._token_times.append(now)
+            self.tokens_issued += 1
+        return _json(
+            {
+                "access_token": token,
+                "scope": "ZohoCRM.modules.ALL ZohoCRM.bulk.read",
+                "api_domain": self._base_url,
+                "token_type": "Bearer",
+                "expires_in": self.token_lifetime_seconds,
+            }
+        )
+
+    def _authenticate(self, request: Request) -> Response | None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme != "Zoho-oauthtoken" or not token:
+            return _error(401, "AUTHENTICATION_FAILURE", "Authentication failed")
+        with self._lock:
+            expiry = self._tokens.get(token)
+            if expiry is None or expiry <= self.clock():
+                return _error(401, "INVALID_TOKEN", "invalid oauth token")
+        return None
+
+    # -- records API --------------------------------------------------------------
+
+    def _records(self, request: Request, version: str, module: str) -> Response:
+        args = request.args
+        fields = [name for name in args.get("fields", "").split(",") if name]
+        if not fields:
+            return _error(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing")
+        per_page = _int(args.get("per_page"), 200)
+        if per_page is None or not 1 <= per_page <= 200:
+            return _error(400, "INVALID_DATA", "invalid per_page")
+        sort_by = args.get("sort_by", "id")
+        sort_order = args.get("sort_order", "desc")
+        if sort_by not in {"id", "Modified_Time", "Created_Time"} or sort_order not in {
+            "asc",
+            "desc",
+        }:
+            return _error(400, "INVALID_DATA", "invalid sort_by or sort_order")
+        ids = [value for value in args.get("ids", "").split(",") if value]
+        if len(ids) > 100:
+            return _error(400, "LIMIT_EXCEEDED", "at most 100 ids")
+        since_header = request.headers.get("If-Modified-Since")
+        since = None
+        if since_header:
+            try:
+                since = _parse_time(since_header)
+            except ValueError:
+                return _error(400, "INVALID_DATA", "invalid If-Modified-Since")
+
+        with self._lock:
+            rows = list(self._store.records.get(module, {}).values())
+            times = dict(self._store.modified.get(module, {}))
+        if ids:
+            wanted = set(ids)
+            rows = [row for row in rows if row["id"] in wanted]
+        if since is not None:
+            rows = [row for row in rows if times[row["id"]] > since]
+        rows.sort(key=_sort_key(sort_by, times), reverse=sort_order == "desc")
+
+        query = (module, tuple(fields), per_page, sort_by, sort_order, tuple(ids), since_header)
+        page_token = args.get("page_token")
+        if page_token:
+            with self._lock:
+                known = self._page_tokens.get(page_token)
+            if known is None or known[0] != query:
+                return _error(400, "INVALID_DATA", "invalid page_token")
+            offset = known[1]
+        else:
+            page = _int(args.get("page"), 1)
+            if page is None or page < 1:
+                return _error(400, "INVALID_DATA", "invalid page")
+            if page * per_page > PAGE_NUMBER_WINDOW:
+                return _error(
+                    400,
+                    "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+                    "cannot fetch more than 2000 records with page; use page_token",
+                )
+            offset = (page - 1) * per_page
+        chunk = rows[offset : offset + per_page]
+        if not chunk:
+            return Response(status=204)
+        more = offset + per_page < len(rows)
+        next_token = None
+        if more:
+            next_token = secrets.token_hex(24)
+            with self._lock:
+                self._page_tokens[next_token] = (query, offset + per_page)
+        expiry = datetime.now(UTC) + timedelta(seconds=self._offset, days=1)
+        info = {
+            "per_page": per_page,
+            "count": len(chunk),
+            "page": offset // per_page + 1,
+            "sort_by": sort_by,
+            "sort_order": sort_order,
+            "more_records": more,
+            "next_page_token": next_token,
+            "previous_page_token": None,
+            "page_token_expiry": expiry.replace(microsecond=0).isoformat() if more else None,
+        }
+        data = [{"id": row["id"], **{f: row.get(f) for f in fields if f != "id"}} for row in chunk]
+        return _json({"data": data, "info": info})
+
+    # -- Bulk Read API ------------------------------------------------------------
+
+    def _bulk_create(self, request: Request, version: str) -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("query"), dict):
+            return _error(400, "INVALID_DATA", "a JSON body with query is required")
+        query: dict[str, Any] = body["query"]
+        module_ref = query.get("module")
+        module = module_ref.get("api_name") if isinstance(module_ref, dict) else None
+        if not isinstance(module, str) or not module:
+            return _error(400, "INVALID_DATA", "query.module.api_name is required")
+        if body.get("file_type", "csv") != "csv":
+            return _error(400, "INVALID_DATA", "only csv is supported for this module")
+        page = _int(query.get("page"), 1)
+        if page is None or page < 1:
+            return _error(400, "INVALID_DATA", "invalid page")
+        try:
+            matches = _criteria(query.get("criteria"))
+        except (ValueError, TypeError, KeyError) as exc:
+            return _error(400, "INVALID_QUERY", f"invalid criteria: {exc}")
+        with self._lock:
+            fields = query.get("fields") or self._all_fields(module)
+            if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+                return _error(400, "INVALID_DATA", "fields must be a list of API names")
+            job = _Job(
+                job_id=str(next(self._job_ids)),
+                module=module,
+                fields=[f for f in fields if f not in {"id", "Id"}],
+                page=page,
+                matches=matches,
+                created_time=self._wall_time(),
+            )
+            self._jobs[job.job_id] = job
+        details = {
+            "id": job.job_id,
+            "operation": "read",
+            "state": "ADDED",
+            "created_by": {"id": "4150868000000225013", "name": "Fake Admin"},
+            "created_time": job.created_time,
+        }
+        return _json(
+            {
+                "data": [
+                    {
+                        "status": "success",
+                        "code": "ADDED_SUCCESSFULLY",
+                        "message": "Added successfully.",
+                        "details": details,
+                    }
+                ],
+                "info": {},
+            },
+            201,
+        )
+
+    def _bulk_job(self, request: Request, version: str, job_id: str) -> Response:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return _error(400, "INVALID_DATA", "the job id given seems to be invalid")
+            if job.state not in {"COMPLETED", "FAILED"}:
+                job.polls += 1
+                if job.fail:
+                    job.state = "FAILED"
+                elif job.polls >= self.polls_until_complete:
+                    self._complete(job, version)  # under the lock: one completion per job
+                else:
+                    job.state = "IN PROGRESS"
+        item: dict[str, Any] = {
+            "id": job.job_id,
+            "operation": "read",
+            "state": job.state,
+            "query": {"module": {"api_name": job.module}, "page": job.page, "fields": job.fields},
+            "created_by": {"id": "4150868000000225013", "name": "Fake Admin"},
+            "created_time": job.created_time,
+            "file_type": "csv",
+        }
+        if job.result is not None:
+            item["result"] = job.result
+        return _json({"data": [item]})
+
+    def _bulk_result(self, request: Request, version: str, job_id: str) -> Response:
+        with self._lock:
+            now = self.clock()
+            if now < self._locked_until:
+                return _error(429, "TOO_MANY_REQUESTS", "locked for a minute: too many downloads")
+            while self._downloads and now - self._downloads[0] >= DOWNLOAD_WINDOW_SECONDS:
+                self._downloads.popleft()
+            if len(self._downloads) >= self.downloads_per_minute:
+                self._locked_until = now + DOWNLOAD_LOCKOUT_SECONDS
+                return _error(429, "TOO_MANY_REQUESTS", "too many download requests")
+            self._downloads.append(now)
+            job = self._jobs.get(job_id)
+        if job is None or job.state != "COMPLETED" or job.zip_path is None:
+            return _error(400, "INVALID_REQUEST", "the job is not completed")
+        handle = job.zip_path.open("rb")
+        response = Response(
+            wrap_file(request.environ, handle),
+            mimetype="application/zip",
+            direct_passthrough=True,
+        )
+        response.headers["Content-Length"] = str(job.zip_path.stat().st_size)
+        response.headers["Content-Disposition"] = f'attachment; filename="{job_id}.zip"'
+        return response
+
+    def _complete(self, job: _Job, version: str) -> None:
+        """Export the job's page of matching rows (ordered by id) into its ZIP."""
+        rows = [row for row in self._store.records.get(job.module, {}).values() if job.matches(row)]
+        rows.sort(key=_id_key)
+        start = (job.page - 1) * self.bulk_page_size
+        page_rows = rows[start : start + self.bulk_page_size]
+        workdir = self._workdir or Path(tempfile.mkdtemp(prefix="fake-zoho-"))
+        job.zip_path = workdir / f"{job.job_id}.zip"
+        _write_zip(job.zip_path, job.job_id, job.fields, page_rows)
+        job.result = {
+            "page": job.page,
+            "per_page": self.bulk_page_size,
+            "count": len(page_rows),
+            "download_url": f"/crm/bulk/{version}/read/{job.job_id}/result",
+            "more_records": len(rows) > start + self.bulk_page_size,
+        }
+        job.state = "COMPLETED"
+
+    def _all_fields(self, module: str) -> list[str]:
+        names: dict[str, None] = {}
+        for row in self._store.records.get(module, {}).values():
+            names.update(dict.fromkeys(row))
+        return list(names)
+
+    def _wall_time(self) -> str:
+        now = datetime.now(UTC) + timedelta(seconds=self._offset)
+        return now.replace(microsecond=0).isoformat()
+
+
+# -- helpers ----------------------------------------------------------------------
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _json({"code": code, "details": {}, "message": message, "status": "error"}, status)
+
+
+def _fault_response(fault: _Fault) -> Response:
+    codes = {401: "INVALID_TOKEN", 429: "TOO_MANY_REQUESTS"}
+    response = _error(fault.status, codes.get(fault.status, "INTERNAL_ERROR"), "injected fault")
+    if fault.retry_after is not None:
+        response.headers["Retry-After"] = f"{fault.retry_after:g}"
+    return response
+
+
+def _int(value: Any, default: int) -> int | None:
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return parsed
+
+
+def _id_key(row: Row) -> tuple[int, str]:
+    return len(row["id"]), row["id"]  # numeric order for digit strings
+
+
+def _sort_key(sort_by: str, times: dict[str, datetime]) -> Callable[[Row], Any]:
+    if sort_by == "Modified_Time":
+        return lambda row: (times[row["id"]], _id_key(row))
+    if sort_by == "Created_Time":
+        return lambda row: (str(row.get("Created_Time") or ""), _id_key(row))
+    return _id_key
+
+
+_COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "equal": lambda a, b: a == b,
+    "not_equal": lambda a, b: a != b,
+    "in": lambda a, b: a in b,
+    "not_in": lambda a, b: a not in b,
+    "greater_than": lambda a, b: a is not None and a > b,
+    "greater_equal": lambda a, b: a is not None and a >= b,
+    "less_than": lambda a, b: a is not None and a < b,
+    "less_equal": lambda a, b: a is not None and a <= b,
+    "between": lambda a, b: a is not None and b[0] <= a <= b[1],
+}
+
+
+def _criteria(spec: Any) -> Predicate:
+    """A predicate from Bulk Read criteria: a ``{field, comparator, value}`` leaf or a
+    ``{group_operator, group}`` node. Times compare as instants, the rest as given."""
+    if spec is None:
+        return lambda row: True
+    if "group" in spec:
+        parts = [_criteria(item) for item in spec["group"]]
+        combine = {"and": all, "or": any}[str(spec.get("group_operator", "and")).lower()]
+        return lambda row: combine(part(row) for part in parts)
+    name = spec["field"]["api_name"]
+    compare = _COMPARATORS[spec["comparator"]]
+    is_time = name.endswith("_Time")
+
+    def coerce(value: Any) -> Any:
+        if isinstance(value, list):
+            return [coerce(item) for item in value]
+        if is_time and isinstance(value, str):
+            return _parse_time(value)
+        return value["id"] if isinstance(value, dict) and "id" in value else value
+
+    expected = coerce(spec["value"])
+    return lambda row: compare(coerce(row.get(name)), expected)
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):  # a lookup exports as its id
+        return str(value.get("id", ""))
+    if isinstance(value, list):
+        return ";".join(_csv_value(item) for item in value)
+    return str(value)
+
+
+def _write_zip(path: Path, job_id: str, fields: list[str], rows: list[Row]) -> None:
+    """Stream ``{job_id}.csv`` (an ``Id`` column, then the fields) into a ZIP on disk."""
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+        io.TextIOWrapper(
+            archive.open(f"{job_id}.csv", "w", force_zip64=True), encoding="utf-8", newline=""
+        ) as text,
+    ):
+        writer = csv.writer(text)
+        writer.writerow(["Id", *fields])
+        writer.writerows([row["id"], *(_csv_value(row.get(f)) for f in fields)] for row in rows)
