@@ -19,8 +19,16 @@ def commands(request: Request) -> Response:
 
 @functions_framework.http
 def jobs(request: Request) -> Response:
-    """Scheduled jobs: POST /jobs/outbox-relay, POST /jobs/projection-catch-up."""
+    """Scheduled jobs: POST /jobs/outbox-relay, POST /jobs/projection-catch-up,
+    POST /jobs/zoho-delta-sync[?module=M], POST /jobs/zoho-backfill[?module=M]."""
     return entrypoints.jobs(request)
+
+
+@functions_framework.http
+def zoho_webhook(request: Request) -> Response:
+    """Zoho CRM webhooks: Notifications API channel callbacks and workflow-rule
+    webhooks (X-Zoho-Webhook-Secret), POST to the function's URL."""
+    return entrypoints.zoho_webhook(request)
 
 
 @functions_framework.http

@@ -1,4 +1,5 @@
-"""The ``mymedic`` command line: demo, serve, replay, report, outbox and dead letters."""
+"""The ``mymedic`` command line: demo, serve, replay, report, outbox and dead letters,
+and Zoho CRM ingestion (``mymedic zoho``, in ``cli_zoho``)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mymedic.cli_zoho import zoho_app
 from mymedic.settings import Settings
 
 app = typer.Typer(help="MyMedic: the clinic data platform.", no_args_is_help=True)
 dead_letters_app = typer.Typer(help="Events whose delivery kept failing.")
 app.add_typer(dead_letters_app, name="dead-letters")
+app.add_typer(zoho_app, name="zoho")
 console = Console(stderr=True)
 
 DataDir = Annotated[

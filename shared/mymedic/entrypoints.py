@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from flask import Request, Response
@@ -21,6 +21,9 @@ from mymedic.app.pubsub import PoisonMessage, decode_pubsub_event
 from mymedic.app.read_api import handle_read_request
 from mymedic.bootstrap import Platform, bootstrap
 from mymedic.ports import TransientBackendError
+
+if TYPE_CHECKING:
+    from mymedic.integrations.zoho.service import ZohoService
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +130,9 @@ def project(projection: str, cloud_event: Any) -> None:
         raise KeyError(f"no projection named {projection}")
 
 
-JOBS = ("outbox-relay", "projection-catch-up")
+# Zoho CRM ingestion (see ``integrations.zoho.service.handle_zoho_job``).
+ZOHO_JOBS = ("zoho-delta-sync", "zoho-backfill")
+JOBS = ("outbox-relay", "projection-catch-up", *ZOHO_JOBS)
 
 
 def jobs(request: Request) -> Response:
@@ -139,6 +144,11 @@ def jobs(request: Request) -> Response:
         return json_response(404, {"error": "unknown_job", "message": name, "known": list(JOBS)})
     if request.method != "POST":
         return json_response(405, {"error": "method_not_allowed", "message": "jobs run on POST"})
+    if name in ZOHO_JOBS:
+        from mymedic.integrations.zoho.service import handle_zoho_job
+
+        result = handle_zoho_job(zoho(), name, request.args.get)
+        return json_response(result.status, result.body, result.headers)
     current = platform()
     try:
         if name == "outbox-relay":
@@ -155,3 +165,40 @@ def jobs(request: Request) -> Response:
     except TransientBackendError as exc:
         return json_response(503, {"error": "unavailable", "message": str(exc)})
     return json_response(200, body)
+
+
+# --- Zoho CRM ---------------------------------------------------------------------------
+
+_zoho: tuple[Platform, ZohoService] | None = None
+
+
+def zoho() -> ZohoService:
+    """The Zoho ingestion of the current platform (built on first use, kept with it)."""
+    global _zoho
+    from mymedic.integrations.zoho.service import ZohoService
+
+    current = platform()
+    with _platform_lock:
+        if _zoho is None or _zoho[0] is not current:
+            if _zoho is not None:
+                _zoho[1].close()
+            service = ZohoService(
+                current.settings,
+                current.store,
+                clock=current.clock,
+                after_commit=current.relay.drain,
+            )
+            _zoho = (current, service)
+        return _zoho[1]
+
+
+def zoho_webhook(request: Request) -> Response:
+    """Zoho CRM callbacks: Notifications API channels (token in the body) and
+    workflow-rule webhooks (``X-Zoho-Webhook-Secret``): POST /webhooks/zoho."""
+    result = zoho().webhook(
+        method=request.method,
+        body=request.get_data(cache=False),
+        query=request.args.get,
+        header=request.headers.get,
+    )
+    return json_response(result.status, result.body, result.headers)

@@ -37,6 +37,10 @@ def create_server() -> Flask:
     def read(model: str) -> Response:
         return entrypoints.read(request)
 
+    @app.route("/webhooks/zoho", methods=["GET", "POST"])
+    def zoho_webhook() -> Response:
+        return entrypoints.zoho_webhook(request)
+
     @app.errorhandler(404)
     def not_found(_: Exception) -> Response:
         return entrypoints.json_response(404, {"error": "not_found", "message": request.path})

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mymedic.integrations.zoho.config import DataCentre
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -50,6 +52,20 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr | None = None
     razorpay_webhook_secret: SecretStr | None = None
     zoho_webhook_token: SecretStr | None = None
+    # Zoho CRM (read-only ingestion). The tenant the Zoho org feeds; the channel token
+    # of Notifications API callbacks (above) and the shared secret workflow-rule webhooks
+    # send in X-Zoho-Webhook-Secret; the OAuth client (self client) and refresh token.
+    zoho_tenant_id: str | None = None
+    zoho_workflow_secret: SecretStr | None = None
+    zoho_client_id: str | None = None
+    zoho_client_secret: SecretStr | None = None
+    zoho_refresh_token: SecretStr | None = None
+    zoho_data_centre: DataCentre = "in"
+    zoho_accounts_url: str | None = None
+    zoho_api_domain: str | None = None
+    # Where ``<tenant>.toml`` field mappings live; None: the mappings bundled with the
+    # package (mymedic/integrations/zoho/mappings).
+    zoho_mapping_dir: Path | None = None
 
     @property
     def event_store_path(self) -> Path:

@@ -214,6 +214,7 @@ def test_a_batch_above_the_split_bound_is_written_whole(
         "dim_patient",
         "fct_appointment",
         "int_patient_first_scan",
+        "integration_quarantine",
         "projection_checkpoints",
         "rpt_patient_volume",
     ]

@@ -127,6 +127,8 @@ def test_openapi_describes_every_command(client: FlaskClient) -> None:
     assert {p["name"] for p in slots["parameters"]} == {
         "tenant_id",
         "branch_id",
+        "city",
+        "clinician_id",
         "procedure_code",
         "date",
         "step_minutes",

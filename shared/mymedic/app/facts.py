@@ -1,10 +1,12 @@
-"""Warehouse facts and dimensions from events: fct_appointment and dim_patient."""
+"""Warehouse facts and dimensions from events: fct_appointment and dim_patient (and
+integration_quarantine, see ``quarantine_facts``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from mymedic.app.quarantine_facts import QUARANTINE, apply_quarantine, prefetch_quarantine
 from mymedic.domain import events as e
 from mymedic.domain.envelope import EventEnvelope
 from mymedic.ports import Row, WarehouseUnitOfWork
@@ -15,8 +17,8 @@ PATIENTS = "dim_patient"
 
 class WarehouseFactsProjection:
     name = "warehouse_facts"
-    categories = frozenset({"appointment", "patient"})
-    tables = (APPOINTMENTS, PATIENTS)
+    categories = frozenset({"appointment", "patient", "zoho"})
+    tables = (APPOINTMENTS, PATIENTS, QUARANTINE)
 
     def prefetch(self, uow: WarehouseUnitOfWork, events: Sequence[EventEnvelope]) -> None:
         appointments = [
@@ -25,8 +27,12 @@ class WarehouseFactsProjection:
             if ev.category == "appointment"
         ]
         uow.prefetch(APPOINTMENTS, appointments)
+        prefetch_quarantine(uow, events)
 
     def apply(self, uow: WarehouseUnitOfWork, event: EventEnvelope) -> None:
+        if event.category == "zoho":
+            apply_quarantine(uow, event)
+            return
         data = event.data()
         audit = {"updated_at": event.occurred_at, "last_event_id": event.event_id}
         match data:

@@ -506,6 +506,93 @@ class MarketingTouchRecorded(EventPayload):
         return self.touch_id
 
 
+# --- integrations: Zoho CRM ingestion bookkeeping ----------------------------------------
+# One stream per CRM record (``zoho:{module}:{record_id}``) records which versions became
+# canonical events or were quarantined; ``zoho_backfill:{module}`` and
+# ``zoho_sync:{module}`` hold the resume points of the backfill and the delta sync.
+
+ZohoModule = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$")]
+QuarantineReason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class RawRecordPersonalData(BaseModel):
+    """A CRM record as it arrived (field API name -> value). Raw CRM records hold
+    health data, so they travel only in the envelope's personal part, with the full
+    reason it was quarantined for (which may quote a value)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fields: dict[str, Any]
+    detail: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class _ZohoRecordEvent(EventPayload):
+    category: ClassVar[str] = "zoho"
+    module: ZohoModule
+    record_id: Identifier
+
+    def entity_id(self) -> str:
+        return f"{self.module}:{self.record_id}"
+
+
+class ZohoRecordSynced(_ZohoRecordEvent):
+    """This version of a CRM record became canonical events on ``target_stream``
+    (possibly none, when it changed nothing the platform keeps)."""
+
+    event_type: ClassVar[str] = "zoho.record_synced"
+
+    modified_time: AwareDatetime
+    entity: Literal["patient", "appointment", "referral"]
+    target_stream: Annotated[str, StringConstraints(min_length=3, max_length=200)]
+    source: Literal["webhook", "delta", "backfill"]
+    mapping_version: int = Field(ge=0)
+
+
+class RecordQuarantined(_ZohoRecordEvent):
+    """A record version that could not become events. The raw record is in the
+    envelope's personal part; the reason names the problem, never a value."""
+
+    event_type: ClassVar[str] = "integration.record_quarantined"
+
+    source: Literal["zoho"] = "zoho"
+    modified_time: AwareDatetime | None = None
+    reason: QuarantineReason
+    field: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    mapping_version: int | None = Field(default=None, ge=0)
+
+
+class ZohoBackfillProgressed(EventPayload):
+    """How far the Bulk Read backfill of a module got: rows of ``page`` committed."""
+
+    event_type: ClassVar[str] = "zoho.backfill_progressed"
+    category: ClassVar[str] = "zoho_backfill"
+
+    module: ZohoModule
+    job_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    page: int = Field(ge=1)
+    rows_committed: int = Field(ge=0)
+    more_records: bool | None = None  # unknown until the job completed
+    finished: bool = False
+    total_rows: int | None = Field(default=None, ge=0)  # of this page, once known
+
+    def entity_id(self) -> str:
+        return self.module
+
+
+class ZohoSyncWatermarkAdvanced(EventPayload):
+    """Every record of the module modified up to ``modified_through`` was ingested."""
+
+    event_type: ClassVar[str] = "zoho.sync_watermark_advanced"
+    category: ClassVar[str] = "zoho_sync"
+
+    module: ZohoModule
+    modified_through: AwareDatetime
+    records_seen: int = Field(default=0, ge=0)
+
+    def entity_id(self) -> str:
+        return self.module
+
+
 CATALOGUE: dict[str, type[EventPayload]] = {
     model.event_type: model
     for model in (
@@ -537,12 +624,17 @@ CATALOGUE: dict[str, type[EventPayload]] = {
         ReferralReceived,
         NpsResponseRecorded,
         MarketingTouchRecorded,
+        ZohoRecordSynced,
+        RecordQuarantined,
+        ZohoBackfillProgressed,
+        ZohoSyncWatermarkAdvanced,
     )
 }
 
 PERSONAL_DATA_MODELS: dict[str, type[BaseModel]] = {
     PatientRegistered.event_type: PatientPersonalData,
     NpsResponseRecorded.event_type: FreeTextPersonalData,
+    RecordQuarantined.event_type: RawRecordPersonalData,
 }
 
 
