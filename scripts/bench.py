@@ -817,9 +817,20 @@ def run(n: int, replay_repeats: int) -> dict[str, Any]:
             "documents_compared": compared,
             "events_stored": stored,
         },
+        "zoho_bulk_read": zoho_bulk_read(n),
         "machine": machine(),
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
+
+
+def zoho_bulk_read(n: int) -> dict[str, Any]:
+    """The Bulk Read benchmark (scripts/bench_zoho.py): 200,000 rows at full size, with
+    smaller files beside it to show whether peak RSS stays flat as the file grows."""
+    import bench_zoho
+
+    sizes = [50_000, 100_000, 200_000] if n >= 2000 else [2_000, 5_000, 10_000]
+    log(f"zoho bulk read: {', '.join(map(str, sizes))} rows")
+    return bench_zoho.run(sizes)
 
 
 def machine_fs(path: Path) -> str:
