@@ -362,6 +362,22 @@ def test_the_delta_sync_moves_the_watermark_only_when_the_run_succeeded(
     zoho.close()
 
 
+def test_a_record_without_a_usable_modified_time_is_quarantined_and_the_sync_goes_on(
+    platform: Platform, fake: FakeZoho
+) -> None:
+    fake.add_records("Appointments", [appointment(1), appointment(2)])
+    fake.set_raw_field("Appointments", "52002", "Modified_Time", "yesterday")
+    zoho = ZohoService(
+        platform.settings, platform.store, clock=platform.clock, client_factory=client_for(fake)
+    )
+    result = zoho.delta_sync("Appointments")
+    assert (result.stats.applied, result.stats.quarantined) == (1, 1)
+    assert result.advanced
+    [bad] = of_type(platform, "integration.record_quarantined")
+    assert (bad.payload["record_id"], bad.payload["field"]) == ("52002", "Modified_Time")
+    zoho.close()
+
+
 # --- quarantine --------------------------------------------------------------------------------
 
 

@@ -209,6 +209,12 @@ class FakeZoho:
                 times[record_id] = _parse_time(row["Modified_Time"])
                 rows[record_id] = row
 
+    def set_raw_field(self, module: str, record_id: str, name: str, value: Any) -> None:
+        """Overwrite one field as served, leaving the record's place in Modified_Time
+        order alone: for serving what Zoho should not send (a bad Modified_Time)."""
+        with self._lock:
+            self._store.records[module][record_id][name] = value
+
     def update_record(self, module: str, record_id: str, **fields: Any) -> None:
         """Change fields and bump Modified_Time (past the previous one, in its offset)."""
         with self._lock:

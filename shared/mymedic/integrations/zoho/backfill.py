@@ -37,6 +37,7 @@ from mymedic.app.commands import utc_now
 from mymedic.domain import events as e
 from mymedic.domain.envelope import Metadata, build_envelope
 from mymedic.integrations.zoho.client import (
+    BulkReadFailed,
     BulkReadJob,
     ZohoAuthError,
     ZohoClient,
@@ -206,7 +207,7 @@ class ZohoBackfill:
             except (ZohoUnavailable, ZohoAuthError):
                 raise
             except ZohoError as exc:
-                if replaced or not (job_id not in self._created or _failed(exc)):
+                if replaced or not (job_id not in self._created or isinstance(exc, BulkReadFailed)):
                     raise
                 log.warning("Bulk Read job %s of %s is gone (%s): a new job", job_id, module, exc)
                 new_job = self._start(module, fields, state.page)
@@ -300,10 +301,6 @@ class _PageProgress:
 
 def _plus(done: int, total: int | None) -> int | None:
     return None if total is None else done + total
-
-
-def _failed(exc: ZohoError) -> bool:
-    return str(exc).endswith(" failed")  # as ZohoClient.wait_for_bulk_read words it
 
 
 # --- reading the file --------------------------------------------------------------------

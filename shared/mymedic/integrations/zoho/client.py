@@ -73,6 +73,18 @@ class ZohoUnavailable(ZohoError):
     """A transient failure (429, 5xx, network) that persisted after the retries."""
 
 
+class BulkReadFailed(ZohoError):
+    """Zoho reports the Bulk Read job FAILED: a new job may succeed."""
+
+
+class MalformedRecord(ZohoError):
+    """A record without a usable id or ``Modified_Time``."""
+
+    def __init__(self, module: str, record_id: object, reason: str) -> None:
+        super().__init__(f"{module} {record_id}: {reason}")
+        self.reason = reason
+
+
 class _Transient(Exception):
     """One attempt failed in a way a later attempt may not (internal)."""
 
@@ -143,9 +155,13 @@ class ZohoClient:
         *,
         modified_since: datetime | None = None,
         per_page: int = 200,
+        on_malformed: Callable[[str, dict[str, Any], str], None] | None = None,
     ) -> Iterator[ZohoRecord]:
         """Every record of ``module`` (modified after ``modified_since`` if given),
-        oldest modification first, page by page."""
+        oldest modification first, page by page. A record without a usable id or
+        ``Modified_Time`` raises, unless ``on_malformed(module, record, reason)`` is
+        given: then it is handed over there (to be quarantined) and the listing goes on,
+        so one bad record cannot stop every sync."""
         _check_name(module, "module")
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be 1..{MAX_PER_PAGE}")
@@ -172,7 +188,13 @@ class ZohoClient:
             if response.status_code == 204:  # no records (left)
                 return
             body = _json_object(response)
-            yield from (_to_record(module, item) for item in _list(body.get("data")))
+            for item in _list(body.get("data")):
+                try:
+                    yield _to_record(module, item)
+                except MalformedRecord as bad:
+                    if on_malformed is None or not isinstance(item, dict):
+                        raise
+                    on_malformed(module, item, bad.reason)
             info = body.get("info") or {}
             if not info.get("more_records"):
                 return
@@ -266,7 +288,7 @@ class ZohoClient:
             if job.state == "COMPLETED":
                 return job
             if job.state == "FAILED":
-                raise ZohoError(f"Bulk Read job {job_id} failed")
+                raise BulkReadFailed(f"Bulk Read job {job_id} failed")
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise ZohoUnavailable(
@@ -463,13 +485,13 @@ def _to_record(module: str, data: Any) -> ZohoRecord:
         raise ZohoError(f"{module}: a record that is not a JSON object")
     record_id, modified = data.get("id"), data.get("Modified_Time")
     if record_id is None or not isinstance(modified, str):
-        raise ZohoError(f"{module}: a record without id or Modified_Time")
+        raise MalformedRecord(module, record_id, "a record without id or Modified_Time")
     try:
         when = datetime.fromisoformat(modified)
     except ValueError:
-        raise ZohoError(f"{module} {record_id}: unparsable Modified_Time {modified!r}") from None
+        raise MalformedRecord(module, record_id, "unparsable Modified_Time") from None
     if when.tzinfo is None:
-        raise ZohoError(f"{module} {record_id}: Modified_Time without an offset")
+        raise MalformedRecord(module, record_id, "Modified_Time without an offset")
     return ZohoRecord(module=module, record_id=str(record_id), modified_time=when, fields=data)
 
 

@@ -15,7 +15,7 @@ Formula fields do not bump Modified_Time: their changes need a periodic full ref
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,8 +24,9 @@ from mymedic.app.commands import utc_now
 from mymedic.domain import events as e
 from mymedic.domain.envelope import Metadata, build_envelope
 from mymedic.integrations.zoho.client import ZohoClient
-from mymedic.integrations.zoho.ingest import ACTOR, IngestStats, ZohoIngestor
+from mymedic.integrations.zoho.ingest import ACTOR, IngestStats, Item, Unreadable, ZohoIngestor
 from mymedic.integrations.zoho.mapping import mapping_fields
+from mymedic.integrations.zoho.records import Quarantined
 from mymedic.integrations.zoho.streams import (
     SyncState,
     sync_state,
@@ -84,7 +85,7 @@ class ZohoDeltaSync:
         state = self.state(module)
         since = state.modified_through - self._overlap if state.modified_through else None
         result = DeltaResult(module, since, state.modified_through)
-        records = self._client.records(module, fields, modified_since=since)
+        records = self._listing(module, fields, since)
         # Raises (after the client's own retries) with the watermark untouched.
         result.stats = self._ingestor.ingest(records, "delta")
         newest = result.stats.modified_through
@@ -94,6 +95,22 @@ class ZohoDeltaSync:
             result.advanced = self._advance(module, state, newest, result.stats.seen)
             result.watermark = self.state(module).modified_through
         return result
+
+    def _listing(self, module: str, fields: list[str], since: datetime | None) -> Iterator[Item]:
+        """The listing, with records Zoho sends without a usable id or Modified_Time
+        passed on to be quarantined in their place instead of stopping the run."""
+        malformed: list[Item] = []
+
+        def keep(name: str, record: dict[str, Any], reason: str) -> None:
+            record_id = str(record.get("id") or "unknown")
+            where = Quarantined(name, record_id, None, reason, "Modified_Time")
+            malformed.append(Unreadable(where, record))
+
+        for record in self._client.records(module, fields, modified_since=since, on_malformed=keep):
+            yield from malformed
+            malformed.clear()
+            yield record
+        yield from malformed
 
     def _advance(self, module: str, state: SyncState, through: datetime, seen: int) -> bool:
         for _ in range(3):
