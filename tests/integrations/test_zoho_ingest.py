@@ -362,6 +362,21 @@ def test_the_delta_sync_moves_the_watermark_only_when_the_run_succeeded(
     zoho.close()
 
 
+def test_a_finished_backfill_starts_the_delta_sync_where_the_snapshot_ends(
+    platform: Platform, fake: FakeZoho
+) -> None:
+    newest = T0 + timedelta(hours=3)
+    fake.add_records("Appointments", [appointment(1), appointment(2, modified=newest)])
+    zoho = ZohoService(
+        platform.settings, platform.store, clock=platform.clock, client_factory=client_for(fake)
+    )
+    assert zoho.backfill("Appointments", poll_seconds=0).finished
+    delta = zoho.delta_sync("Appointments")
+    assert delta.since == newest - timedelta(minutes=5)  # not the whole module again
+    assert delta.stats.applied == 0
+    zoho.close()
+
+
 def test_a_record_without_a_usable_modified_time_is_quarantined_and_the_sync_goes_on(
     platform: Platform, fake: FakeZoho
 ) -> None:

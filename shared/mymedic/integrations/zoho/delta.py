@@ -112,6 +112,15 @@ class ZohoDeltaSync:
             yield record
         yield from malformed
 
+    def start_after_backfill(self, module: str, through: datetime) -> bool:
+        """Give a module that has no watermark yet the newest Modified_Time a finished
+        backfill read, so that the first delta sync lists what changed since the Bulk
+        Read snapshot instead of the whole module over REST."""
+        state = self.state(module)
+        if state.modified_through is not None:
+            return False
+        return self._advance(module, state, through, 0)
+
     def _advance(self, module: str, state: SyncState, through: datetime, seen: int) -> bool:
         for _ in range(3):
             try:

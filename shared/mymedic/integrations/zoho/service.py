@@ -184,7 +184,13 @@ class ZohoService:
             workdir=workdir,
             clock=self._clock,
         )
-        return backfill.run(module, progress=progress, restart=restart, max_pages=max_pages)
+        result = backfill.run(module, progress=progress, restart=restart, max_pages=max_pages)
+        newest = result.stats.modified_through
+        if result.finished and newest is not None:
+            ZohoDeltaSync(self.client(), self.ingestor(), clock=self._clock).start_after_backfill(
+                module, newest
+            )
+        return result
 
     def close(self) -> None:
         with self._lock:
