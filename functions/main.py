@@ -20,7 +20,8 @@ def commands(request: Request) -> Response:
 @functions_framework.http
 def jobs(request: Request) -> Response:
     """Scheduled jobs: POST /jobs/outbox-relay, POST /jobs/projection-catch-up,
-    POST /jobs/zoho-delta-sync[?module=M], POST /jobs/zoho-backfill[?module=M]."""
+    POST /jobs/zoho-delta-sync[?module=M], POST /jobs/zoho-backfill[?module=M],
+    POST /jobs/zoho-renew-channels (daily: keeps the Zoho notification channel alive)."""
     return entrypoints.jobs(request)
 
 

@@ -1,4 +1,5 @@
-"""``mymedic zoho``: backfill, delta sync, mapping check and the quarantine list."""
+"""``mymedic zoho``: backfill, delta sync, notification channel renewal, mapping check
+and the quarantine list."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
     from mymedic.integrations.zoho.service import ZohoService
 
 zoho_app = typer.Typer(
-    help="Zoho CRM ingestion (read-only): backfill, delta sync, mapping check, quarantine.",
+    help="Zoho CRM ingestion (read-only): backfill, delta sync, notification channel, "
+    "mapping check, quarantine.",
     no_args_is_help=True,
 )
 console = Console(stderr=True)
@@ -144,6 +146,42 @@ def sync(
             result = service.delta_sync(name).to_dict()
             console.print(f"{name}: watermark {result['watermark']}; " + _summary(result))
         _follow(platform)
+
+
+@zoho_app.command("renew-channels")
+def renew_channels(
+    notify_url: Annotated[
+        str | None,
+        typer.Option(help="The public URL of the zoho_webhook function (MYMEDIC_ZOHO_NOTIFY_URL)."),
+    ] = None,
+    tenant: Tenant = None,
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    data_dir: DataDir = None,
+) -> None:
+    """Enable the Notifications API channel again for every mapped module, a week
+    ahead, with the channel token (MYMEDIC_ZOHO_WEBHOOK_TOKEN). Idempotent; the
+    zoho-renew-channels job runs it daily."""
+    from mymedic.integrations.zoho.service import configured_notify_url
+
+    if output_format not in ("text", "json"):
+        console.print("[red]--format is text or json")
+        raise typer.Exit(2)
+    with _zoho(data_dir, tenant) as (_platform, service):
+        url = notify_url or configured_notify_url(service.settings)
+        result = service.renew_channels(url)
+    if output_format == "json":
+        sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    state = {True: "created", False: "renewed"}.get(result["created"], "enabled")
+    console.print(
+        f"channel {result['channel_id']} {state}: {', '.join(result['events'])} "
+        f"-> {result['notify_url']}, until {result['expires_at']}"
+    )
+    if result["unmapped_modules"]:
+        console.print(
+            "[yellow]still watched until they lapse (no longer mapped): "
+            + ", ".join(result["unmapped_modules"])
+        )
 
 
 @zoho_app.command("check-mapping")

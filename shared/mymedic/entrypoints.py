@@ -131,7 +131,7 @@ def project(projection: str, cloud_event: Any) -> None:
 
 
 # Zoho CRM ingestion (see ``integrations.zoho.service.handle_zoho_job``).
-ZOHO_JOBS = ("zoho-delta-sync", "zoho-backfill")
+ZOHO_JOBS = ("zoho-delta-sync", "zoho-backfill", "zoho-renew-channels")
 JOBS = ("outbox-relay", "projection-catch-up", *ZOHO_JOBS)
 
 

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # Where ``<tenant>.toml`` field mappings live; None: the mappings bundled with the
     # package (mymedic/integrations/zoho/mappings).
     zoho_mapping_dir: Path | None = None
+    # The public URL of the zoho_webhook function: where the Notifications API channel
+    # (kept alive by the zoho-renew-channels job) sends its callbacks.
+    zoho_notify_url: str | None = None
 
     @property
     def event_store_path(self) -> Path:

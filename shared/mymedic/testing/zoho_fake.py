@@ -1,10 +1,20 @@
-"""A fake Zoho CRM on a local port: the accounts token endpoint, the records API and
-the Bulk Read API, in their documented formats, with fault injection.
+"""A fake Zoho CRM on a local port: the accounts token endpoint, the records API, the
+Bulk Read API and the Notifications API (``actions/watch``: enable, list, disable), in
+their documented formats, with fault injection.
 
 One werkzeug server on 127.0.0.1 (a free port) serves as both accounts server and API
 domain. It keeps a virtual clock (:meth:`FakeZoho.clock`, moved by
-:meth:`FakeZoho.advance`) for token expiry and the download rate limit, so tests
-need no real waiting: hand ``clock=fake.clock, sleep=fake.advance`` to the client.
+:meth:`FakeZoho.advance`; :meth:`FakeZoho.now` is the matching wall-clock time) for
+token expiry, the download rate limit and channel expiry, so tests need no real
+waiting: hand ``clock=fake.clock, sleep=fake.advance, wall_clock=fake.now`` to the
+client.
+
+Notification channels behave as Zoho documents them: one subscription per channel and
+module, each with its expiry; ``channel_expiry`` at most a week ahead, a missing (or
+longer) one meaning one hour; a token of at most 50 characters (INVALID_DATA beyond);
+an expired channel is gone (not listed, NOT_SUBSCRIBED when disabled) and enabling it
+again creates it anew. :meth:`FakeZoho.channels` shows the live ones and
+:meth:`FakeZoho.callback` builds the body Zoho would POST to a channel's notify URL.
 
 Synthetic data only; the credentials are random per instance.
 """
@@ -15,6 +25,7 @@ import csv
 import io
 import itertools
 import json
+import re
 import secrets
 import shutil
 import tempfile
@@ -24,7 +35,7 @@ import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -46,6 +57,15 @@ TOKEN_WINDOW_SECONDS = 600.0
 PAGE_NUMBER_WINDOW = 2000  # page/per_page reach this many records; page_token beyond
 DOWNLOAD_WINDOW_SECONDS = 60.0
 DOWNLOAD_LOCKOUT_SECONDS = 60.0
+# Notifications API (v4 and later).
+CHANNEL_MAX_LIFETIME = timedelta(days=7)
+CHANNEL_DEFAULT_LIFETIME = timedelta(hours=1)  # channel_expiry missing or too far ahead
+CHANNEL_TOKEN_MAX_CHARS = 50
+CHANNEL_MAX_ID = 2**63 - 1
+ORG_TIMEZONE = timezone(timedelta(hours=5, minutes=30))  # Zoho answers in the org's zone
+_EVENT = re.compile(r"^([A-Za-z0-9_]+)\.(create|edit|delete|all)$")
+_OPERATIONS = ("edit", "create", "delete")  # the order Zoho lists them in
+_CALLBACK_OPERATIONS = {"create": "insert", "edit": "update", "delete": "delete"}
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
@@ -76,6 +96,46 @@ class _Fault:
 class _Store:
     records: dict[str, dict[str, Row]] = field(default_factory=dict)  # module -> id -> row
     modified: dict[str, dict[str, datetime]] = field(default_factory=dict)  # parsed times
+
+
+@dataclass
+class _Subscription:
+    """One module of a notification channel (Zoho keeps them apart)."""
+
+    channel_id: int
+    module: str
+    operations: list[str]  # create, edit, delete
+    expires_at: datetime
+    notify_url: str
+    token: str | None
+    resource_uri: str
+    resource_id: str
+    return_affected_field_values: bool = False
+    notify_on_related_action: bool = True
+
+
+@dataclass(frozen=True)
+class FakeChannel:
+    """A live notification channel as the fake holds it (for assertions)."""
+
+    channel_id: int
+    events: tuple[str, ...]  # Module.operation, "all" spelled out
+    expires_at: datetime  # the earliest of its modules'
+    notify_url: str
+    token: str | None
+
+
+class _Invalid(Exception):
+    """One watch item Zoho would refuse (internal)."""
+
+    def __init__(self, code: str, message: str, api_name: str, json_path: str) -> None:
+        super().__init__(message)
+        self.item = {
+            "code": code,
+            "details": {"api_name": api_name, "json_path": json_path},
+            "message": message,
+            "status": "error",
+        }
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -112,6 +172,8 @@ class FakeZoho:
         self._job_ids = itertools.count(4_150_868_000_004_717_002)
         self._downloads: deque[float] = deque()
         self._locked_until = 0.0
+        self._subscriptions: dict[tuple[int, str], _Subscription] = {}
+        self._resource_ids: dict[str, str] = {}
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._workdir: Path | None = None
@@ -125,6 +187,11 @@ class FakeZoho:
                     "/crm/bulk/<version>/read/<job_id>/result",
                     methods=["GET"],
                     endpoint="bulk_result",
+                ),
+                Rule(
+                    "/crm/<version>/actions/watch",
+                    methods=["GET", "POST", "DELETE"],
+                    endpoint="watch",
                 ),
                 Rule("/crm/<version>/<module>", methods=["GET"], endpoint="records"),
             ]
@@ -192,10 +259,56 @@ class FakeZoho:
         """The fake's monotonic clock: real time plus what :meth:`advance` added."""
         return time.monotonic() + self._offset
 
+    def now(self) -> datetime:
+        """The wall-clock time on the virtual clock (UTC): what channel expiries are
+        measured against."""
+        return datetime.now(UTC) + timedelta(seconds=self._offset)
+
     def advance(self, seconds: float) -> None:
-        """Move the virtual clock on (token expiry, download lock-out, Modified_Time)."""
+        """Move the virtual clock on (token expiry, download lock-out, Modified_Time,
+        channel expiry)."""
         with self._lock:
             self._offset += max(0.0, seconds)
+
+    def channels(self) -> list[FakeChannel]:
+        """The live (unexpired) notification channels, by channel id."""
+        with self._lock:
+            by_channel: dict[int, list[_Subscription]] = {}
+            for sub in self._live_subscriptions():
+                by_channel.setdefault(sub.channel_id, []).append(sub)
+        return [
+            FakeChannel(
+                channel_id=channel_id,
+                events=tuple(f"{sub.module}.{op}" for sub in subs for op in sub.operations),
+                expires_at=min(sub.expires_at for sub in subs),
+                notify_url=subs[0].notify_url,
+                token=subs[0].token,
+            )
+            for channel_id, subs in sorted(by_channel.items())
+        ]
+
+    def callback(
+        self, channel_id: int, module: str, ids: Iterable[str], operation: str = "edit"
+    ) -> dict[str, Any]:
+        """The body Zoho would POST to the channel's notify URL when ``operation``
+        (create, edit or delete) happens to the records ``ids`` of ``module``; a
+        LookupError if the channel (live) does not watch that."""
+        with self._lock:
+            live = {(sub.channel_id, sub.module): sub for sub in self._live_subscriptions()}
+        sub = live.get((channel_id, module))
+        if sub is None or operation not in sub.operations:
+            raise LookupError(f"channel {channel_id} does not watch {module}.{operation}")
+        return {
+            "server_time": int(self.now().timestamp() * 1000),
+            "query_params": {},
+            "module": module,
+            "resource_uri": sub.resource_uri,
+            "ids": [str(record_id) for record_id in ids],
+            "affected_fields": [],
+            "operation": _CALLBACK_OPERATIONS[operation],
+            "channel_id": str(channel_id),
+            "token": sub.token,
+        }
 
     def add_records(self, module: str, records: Iterable[dict[str, Any]]) -> None:
         """Store records: each has ``id`` and ``Modified_Time`` (ISO 8601 with offset)."""
@@ -298,7 +411,7 @@ class FakeZoho:
         return _json(
             {
                 "access_token": token,
-                "scope": "ZohoCRM.modules.ALL ZohoCRM.bulk.read",
+                "scope": "ZohoCRM.modules.ALL ZohoCRM.bulk.read ZohoCRM.notifications.ALL",
                 "api_domain": self._base_url,
                 "token_type": "Bearer",
                 "expires_in": self.token_lifetime_seconds,
@@ -526,8 +639,232 @@ class FakeZoho:
         return list(names)
 
     def _wall_time(self) -> str:
-        now = datetime.now(UTC) + timedelta(seconds=self._offset)
-        return now.replace(microsecond=0).isoformat()
+        return self.now().replace(microsecond=0).isoformat()
+
+    # -- Notifications API --------------------------------------------------------
+
+    def _watch(self, request: Request, version: str) -> Response:
+        if request.method == "POST":
+            return self._watch_enable(request, version)
+        if request.method == "DELETE":
+            return self._watch_disable(request)
+        return self._watch_details(request)
+
+    def _live_subscriptions(self) -> list[_Subscription]:
+        """Forget expired channels (Zoho does), then the rest in creation order."""
+        now = self.now()
+        for key in [key for key, sub in self._subscriptions.items() if sub.expires_at <= now]:
+            del self._subscriptions[key]
+        return list(self._subscriptions.values())
+
+    def _watch_enable(self, request: Request, version: str) -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _error(400, "INVALID_DATA", "the body must be a JSON object")
+        items = body.get("watch")
+        if not isinstance(items, list) or not items:
+            return _error(
+                400,
+                "MANDATORY_NOT_FOUND",
+                "required field not found",
+                {"api_name": "watch", "json_path": "$.watch"},
+            )
+        parsed: list[list[_Subscription]] = []
+        errors: list[dict[str, Any]] = []
+        with self._lock:
+            now = self.now()
+            for index, item in enumerate(items):
+                try:
+                    parsed.append(self._watch_item(item, index, now, version))
+                except _Invalid as invalid:
+                    errors.append(invalid.item)
+            if errors:  # nothing is subscribed unless every item is valid
+                return _json({"watch": errors}, 400)
+            for subs in parsed:
+                for sub in subs:
+                    self._subscriptions[(sub.channel_id, sub.module)] = sub
+        results = [
+            {
+                "code": "SUCCESS",
+                "details": {
+                    "events": [
+                        {
+                            "channel_expiry": _org_time(sub.expires_at),
+                            "resource_uri": sub.resource_uri,
+                            "resource_id": sub.resource_id,
+                            "resource_name": sub.module,
+                            "channel_id": str(sub.channel_id),
+                        }
+                        for sub in subs
+                    ]
+                },
+                "message": "Successfully subscribed for actions-watch of the given module",
+                "status": "success",
+            }
+            for subs in parsed
+        ]
+        return _json({"watch": results})
+
+    def _watch_item(
+        self, item: Any, index: int, now: datetime, version: str
+    ) -> list[_Subscription]:
+        path = f"$.watch[{index}]"
+        if not isinstance(item, dict):
+            raise _Invalid("INVALID_DATA", "invalid data", "watch", path)
+        for key in ("channel_id", "events", "notify_url"):
+            if key not in item or item[key] is None:
+                raise _Invalid(
+                    "MANDATORY_NOT_FOUND", "required field not found", key, f"{path}.{key}"
+                )
+        channel_id = _long(item["channel_id"])
+        if channel_id is None:
+            raise _Invalid("INVALID_DATA", "invalid data", "channel_id", f"{path}.channel_id")
+        events = item["events"]
+        if not isinstance(events, list) or not events:
+            raise _Invalid("INVALID_DATA", "invalid data", "events", f"{path}.events")
+        operations: dict[str, list[str]] = {}
+        for position, event in enumerate(events):
+            match = _EVENT.match(event) if isinstance(event, str) else None
+            if match is None:
+                raise _Invalid(
+                    "INVALID_DATA", "invalid data", "events", f"{path}.events[{position}]"
+                )
+            module, operation = match.groups()
+            wanted = _OPERATIONS if operation == "all" else (operation,)
+            known = operations.setdefault(module, [])
+            known.extend(op for op in wanted if op not in known)
+        notify_url = item["notify_url"]
+        if not isinstance(notify_url, str) or not re.match(r"^https?://[^/\s]+", notify_url):
+            raise _Invalid("INVALID_DATA", "invalid data", "notify_url", f"{path}.notify_url")
+        token = item.get("token")
+        if token is not None and (
+            not isinstance(token, str) or len(token) > CHANNEL_TOKEN_MAX_CHARS
+        ):
+            raise _Invalid("INVALID_DATA", "invalid data", "token", f"{path}.token")
+        expires_at = (now + CHANNEL_DEFAULT_LIFETIME).replace(microsecond=0)
+        if item.get("channel_expiry") is not None:
+            try:
+                asked = _parse_time(str(item["channel_expiry"]))
+            except ValueError:
+                raise _Invalid(
+                    "INVALID_DATA", "invalid data", "channel_expiry", f"{path}.channel_expiry"
+                ) from None
+            if now < asked <= now + CHANNEL_MAX_LIFETIME:
+                expires_at = asked.astimezone(UTC)
+        flags: dict[str, bool] = {}
+        for key in ("return_affected_field_values", "notify_on_related_action"):
+            if key in item:
+                if not isinstance(item[key], bool):
+                    raise _Invalid("INVALID_DATA", "invalid data", key, f"{path}.{key}")
+                flags[key] = item[key]
+        return [
+            _Subscription(
+                channel_id=channel_id,
+                module=module,
+                operations=[op for op in _OPERATIONS if op in ops],
+                expires_at=expires_at,
+                notify_url=notify_url,
+                token=token,
+                resource_uri=f"{self._base_url}/crm/{version}/{module}",
+                resource_id=self._resource_id(module),
+                **flags,
+            )
+            for module, ops in operations.items()
+        ]
+
+    def _resource_id(self, module: str) -> str:
+        return self._resource_ids.setdefault(
+            module, str(4_150_868_000_000_000_125 + 2 * len(self._resource_ids))
+        )
+
+    def _watch_details(self, request: Request) -> Response:
+        args = request.args
+        page, per_page = _int(args.get("page"), 1), _int(args.get("per_page"), 200)
+        if page is None or page < 1 or per_page is None or not 1 <= per_page <= 200:
+            return _error(400, "INVALID_DATA", "invalid page or per_page")
+        channel_id = _long(args["channel_id"]) if args.get("channel_id") else None
+        if args.get("channel_id") and channel_id is None:
+            return _error(400, "INVALID_DATA", "invalid channel_id", {"param": "channel_id"})
+        module = args.get("module")
+        with self._lock:
+            subs = sorted(self._live_subscriptions(), key=lambda sub: sub.channel_id)
+        subs = [
+            sub
+            for sub in subs
+            if (channel_id is None or sub.channel_id == channel_id)
+            and (not module or sub.module == module)
+        ]
+        chunk = subs[(page - 1) * per_page : page * per_page]
+        if not chunk:
+            return Response(status=204)
+        entries = [
+            {
+                "notify_on_related_action": sub.notify_on_related_action,
+                "channel_expiry": _org_time(sub.expires_at),
+                "return_affected_field_values": sub.return_affected_field_values,
+                "resource_uri": sub.resource_uri,
+                "resource_id": sub.resource_id,
+                "notify_url": sub.notify_url,
+                "resource_name": sub.module,
+                "fields": None,
+                "notification_condition": None,
+                "channel_id": str(sub.channel_id),
+                "events": [f"{sub.module}.{op}" for op in sub.operations],
+                "token": sub.token,
+            }
+            for sub in chunk
+        ]
+        info = {
+            "per_page": per_page,
+            "count": len(chunk),
+            "page": page,
+            "more_records": page * per_page < len(subs),
+        }
+        return _json({"watch": entries, "info": info})
+
+    def _watch_disable(self, request: Request) -> Response:
+        raw = [value for value in request.args.get("channel_ids", "").split(",") if value]
+        if not raw:
+            return _error(
+                400,
+                "REQUIRED_PARAM_MISSING",
+                "One of the expected parameter is missing",
+                {"param": "channel_ids"},
+            )
+        channel_ids = [_long(value) for value in raw]
+        if any(channel_id is None for channel_id in channel_ids):
+            return _error(400, "INVALID_DATA", "invalid channel_ids", {"param": "channel_ids"})
+        results: list[dict[str, Any]] = []
+        with self._lock:
+            live = self._live_subscriptions()
+            for channel_id in dict.fromkeys(channel_ids):
+                mine = [sub for sub in live if sub.channel_id == channel_id]
+                if not mine:
+                    results.append(
+                        {
+                            "code": "NOT_SUBSCRIBED",
+                            "details": {"channel_id": str(channel_id)},
+                            "message": "the channel is not subscribed",
+                            "status": "error",
+                        }
+                    )
+                for sub in mine:
+                    del self._subscriptions[(sub.channel_id, sub.module)]
+                    results.append(
+                        {
+                            "code": "SUCCESS",
+                            "details": {
+                                "resource_uri": sub.resource_uri,
+                                "resource_id": sub.resource_id,
+                                "channel_id": str(sub.channel_id),
+                            },
+                            "message": "Successfully un-subscribed from actions-watch",
+                            "status": "success",
+                        }
+                    )
+        failed = sum(1 for result in results if result["status"] != "success")
+        status = 200 if not failed else 400 if failed == len(results) else 207
+        return _json({"watch": results}, status)
 
 
 # -- helpers ----------------------------------------------------------------------
@@ -537,8 +874,25 @@ def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
-def _error(status: int, code: str, message: str) -> Response:
-    return _json({"code": code, "details": {}, "message": message, "status": "error"}, status)
+def _error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response:
+    return _json(
+        {"code": code, "details": details or {}, "message": message, "status": "error"}, status
+    )
+
+
+def _long(value: Any) -> int | None:
+    """A channel id: a positive long, as a JSON number or a string of digits."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, int) and 1 <= value <= CHANNEL_MAX_ID:
+        return value
+    return None
+
+
+def _org_time(moment: datetime) -> str:
+    return moment.astimezone(ORG_TIMEZONE).replace(microsecond=0).isoformat()
 
 
 def _fault_response(fault: _Fault) -> Response:

@@ -1,5 +1,7 @@
-"""Zoho CRM client: the REST records API (delta sync, fetch by id) and the Bulk Read
-API (backfill), read-only, on httpx with tenacity retries.
+"""Zoho CRM client: the REST records API (delta sync, fetch by id), the Bulk Read API
+(backfill) and the Notifications API channels (``actions/watch``: the webhooks' feed),
+on httpx with tenacity retries. Records are only read; the only writes are channel
+subscriptions.
 
 OAuth: an access token from the refresh token, cached until shortly before it
 expires (Zoho issues at most 10 access tokens per 10 minutes per refresh token), and
@@ -21,7 +23,7 @@ import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
@@ -57,7 +59,16 @@ RETRY_AFTER_CEILING_SECONDS = 300.0
 TOKEN_REFRESH_MARGIN_SECONDS = 60.0
 DOWNLOAD_CHUNK_BYTES = 1 << 20
 
+# Notifications API: a channel lives at most a week (v4 and later); Zoho silently turns
+# a missing or longer channel_expiry into one hour, so a longer one is refused here.
+MAX_CHANNEL_LIFETIME = timedelta(days=7)
+MAX_CHANNEL_TOKEN_CHARS = 50  # Zoho answers INVALID_DATA beyond
+MAX_CHANNEL_ID = 2**63 - 1  # channel_id is a Java long
+WATCH_PER_PAGE = 200  # the listing's default and ceiling
+CHANNEL_OPERATIONS = ("create", "edit", "delete")  # what "all" stands for
+
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")  # module API names and job ids go into paths
+_EVENT = re.compile(r"^([A-Za-z0-9_]+)\.(create|edit|delete|all)$")
 _AUTH_CODES = {"INVALID_TOKEN", "AUTHENTICATION_FAILURE", "OAUTH_SCOPE_MISMATCH"}
 
 
@@ -71,6 +82,36 @@ class ZohoAuthError(ZohoError):
 
 class ZohoUnavailable(ZohoError):
     """A transient failure (429, 5xx, network) that persisted after the retries."""
+
+
+class ZohoRequestError(ZohoError):
+    """Zoho refused the request with a 4xx and an error code (not a credentials
+    problem): retrying the same request cannot succeed."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"HTTP {status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class WatchRequestInvalid(ZohoError, ValueError):
+    """A Notifications API request refused before it was sent (a token over 50
+    characters, an expiry more than a week ahead, ...): Zoho would refuse it, or worse,
+    accept it and silently let the channel lapse within the hour."""
+
+
+class WatchRefused(ZohoError):
+    """Zoho refused to enable, list or disable a notification channel."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}" if code else message)
+        self.code = code
+
+
+class ChannelNotSubscribed(WatchRefused):
+    """``NOT_SUBSCRIBED``: no such channel (never created, disabled, or expired): enable
+    it again to receive notifications."""
 
 
 class BulkReadFailed(ZohoError):
@@ -108,6 +149,19 @@ class BulkReadJob:
     download_url: str | None
 
 
+@dataclass(frozen=True)
+class WatchChannel:
+    """A Notifications API channel as Zoho reports it. Zoho keeps a subscription per
+    module; ``events`` gathers them (a module's create, edit and delete read as
+    ``Module.all``) and ``expires_at`` is the earliest module's expiry. The channel's
+    token is never kept here."""
+
+    channel_id: int
+    events: tuple[str, ...]
+    expires_at: datetime
+    notify_url: str | None = None
+
+
 class _RetryAfterOrBackoff(wait_base):
     """Tenacity waits with no notion of the failed response, so this small strategy
     reads the wait the server asked for (``Retry-After``, or a known lock-out) and falls
@@ -135,12 +189,16 @@ class ZohoClient:
         http: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """``clock`` (monotonic) times tokens and polls; ``wall_clock`` is "now" for
+        channel expiries, which Zoho measures from its own clock."""
         self._config = config
         self._owns_http = http is None
         self._http = http or httpx.Client(timeout=config.timeout_seconds, follow_redirects=True)
         self._sleep = sleep
         self._clock = clock
+        self._wall_clock = wall_clock or _utc_now
         self._token_lock = threading.Lock()
         self._token: str | None = None
         self._token_expires_at = 0.0
@@ -320,6 +378,136 @@ class ZohoClient:
             partial.unlink(missing_ok=True)
         return target
 
+    # -- Notifications API (actions/watch) ----------------------------------------
+
+    def now(self) -> datetime:
+        """The current time by the clock channel expiries are checked against."""
+        return self._wall_clock()
+
+    def watch(
+        self,
+        channel_id: int,
+        events: Sequence[str],
+        notify_url: str,
+        token: str,
+        expires_at: datetime,
+    ) -> WatchChannel:
+        """Enable the channel, or enable it again: Zoho then renews the expiry and the
+        subscriptions of the modules named in ``events`` (``Module.create|edit|delete|
+        all``); an expired channel is simply created anew. Idempotent, so it is safe to
+        retry. ``token`` (at most 50 characters) comes back in every callback;
+        ``expires_at`` must be at most a week ahead (Zoho would make it one hour)."""
+        wanted = _check_watch(channel_id, events, notify_url, token)
+        expiry = self._check_expiry(expires_at)
+        item: dict[str, Any] = {
+            "channel_id": channel_id,
+            "events": wanted,
+            "notify_url": notify_url,
+            "token": token,
+            "channel_expiry": expiry.isoformat(),
+        }
+        body = _json_object(self._watch_call("POST", json_body={"watch": [item]}))
+        result = _watch_item(body, "enable notifications")
+        if result.get("status") != "success":
+            raise _watch_error(result.get("code"), result.get("message"), result.get("details"))
+        details = result.get("details") or {}
+        expiries = [
+            _channel_expiry(entry.get("channel_expiry"))
+            for entry in _list(details.get("events") if isinstance(details, dict) else None)
+            if isinstance(entry, dict)
+        ]
+        if not expiries:
+            raise WatchRefused("", "Zoho enabled the channel but reported no expiry")
+        log.info(
+            "Zoho channel %d enabled for %s until %s",
+            channel_id,
+            ", ".join(wanted),
+            min(expiries).isoformat(),
+        )
+        return WatchChannel(channel_id, _collapse_events(wanted), min(expiries), notify_url)
+
+    def watched(
+        self, channel_id: int | None = None, *, per_page: int = WATCH_PER_PAGE
+    ) -> list[WatchChannel]:
+        """The live channels (only ``channel_id`` if given), page by page; Zoho forgets
+        an expired channel, so it is not among them."""
+        if not 1 <= per_page <= WATCH_PER_PAGE:
+            raise ValueError(f"per_page must be 1..{WATCH_PER_PAGE}")
+        params = {"per_page": str(per_page)}
+        if channel_id is not None:
+            _check_channel_id(channel_id)
+            params["channel_id"] = str(channel_id)
+        found: dict[int, tuple[list[str], datetime, str | None]] = {}
+        page = 1
+        while True:
+            response = self._watch_call("GET", params={**params, "page": str(page)})
+            if response.status_code == 204:  # no channels (left)
+                break
+            body = _json_object(response)
+            for entry in _list(body.get("watch")):
+                if not isinstance(entry, dict):
+                    raise ZohoError("notification details: an entry that is not an object")
+                number, events, expiry, url = _watch_entry(entry)
+                if number in found:
+                    known, earliest, first_url = found[number]
+                    known.extend(event for event in events if event not in known)
+                    found[number] = (known, min(earliest, expiry), first_url or url)
+                else:
+                    found[number] = (list(dict.fromkeys(events)), expiry, url)
+            info = body.get("info") or {}
+            if not isinstance(info, dict) or not info.get("more_records"):
+                break
+            page += 1
+        return [
+            WatchChannel(number, _collapse_events(events), expiry, url)
+            for number, (events, expiry, url) in found.items()
+        ]
+
+    def unwatch(self, channel_id: int) -> None:
+        """Disable the channel (every module of it). A channel Zoho no longer knows
+        (expired, or disabled already) counts as disabled."""
+        _check_channel_id(channel_id)
+        try:
+            response = self._watch_call("DELETE", params={"channel_ids": str(channel_id)})
+        except ChannelNotSubscribed:
+            log.info("Zoho channel %d was not subscribed (expired or disabled)", channel_id)
+            return
+        if response.status_code == 204:
+            return
+        for result in _list(_json_object(response).get("watch")):
+            if isinstance(result, dict) and result.get("status") != "success":
+                error = _watch_error(result.get("code"), result.get("message"), None)
+                if not isinstance(error, ChannelNotSubscribed):
+                    raise error
+        log.info("Zoho channel %d disabled", channel_id)
+
+    def _check_expiry(self, expires_at: datetime) -> datetime:
+        if expires_at.tzinfo is None or expires_at.utcoffset() is None:
+            raise WatchRequestInvalid("expires_at must be timezone-aware")
+        expiry = expires_at.replace(microsecond=0)  # Zoho takes seconds
+        ahead = expiry - self.now()
+        if ahead <= timedelta(0):
+            raise WatchRequestInvalid(f"expires_at {expiry.isoformat()} is not in the future")
+        if ahead > MAX_CHANNEL_LIFETIME:
+            raise WatchRequestInvalid(
+                f"expires_at {expiry.isoformat()} is more than {MAX_CHANNEL_LIFETIME.days} days "
+                "ahead: Zoho would let the channel expire in one hour instead"
+            )
+        return expiry
+
+    def _watch_call(
+        self,
+        method: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        path = f"/crm/{self._config.api_version}/actions/watch"
+        try:
+            return self._call(method, path, params=params, json_body=json_body)
+        except ZohoRequestError as exc:
+            raise _watch_error(exc.code, exc.message, None) from None
+
     # -- lifecycle ----------------------------------------------------------------
 
     def close(self) -> None:
@@ -465,6 +653,10 @@ class ZohoClient:
 # -- helpers ----------------------------------------------------------------------
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def _check_name(value: str, what: str) -> None:
     if not _NAME.match(value):
         raise ValueError(f"invalid Zoho {what}: {value!r}")
@@ -528,20 +720,131 @@ def _raise_for_status(response: httpx.Response) -> None:
         raise _TokenRejected
     if status == 403 or code in _AUTH_CODES:
         raise ZohoAuthError(f"HTTP {status} {code}: {message}")
-    raise ZohoError(f"HTTP {status} {code}: {message}")
+    raise ZohoRequestError(status, code, message)
 
 
 def _error_code(response: httpx.Response) -> tuple[str, str]:
-    """Zoho's error code and message: top level, or in the first ``data`` item."""
+    """Zoho's error code and message: top level, or in the first ``data`` (``watch``
+    for the Notifications API) item, with the JSON path of the culprit if given."""
     try:
         body = response.json()
     except ValueError:
         return "", response.text[:200]
-    if isinstance(body, dict) and isinstance(body.get("data"), list) and body["data"]:
-        body = body["data"][0]
+    for key in ("data", "watch"):
+        if isinstance(body, dict) and isinstance(body.get(key), list) and body[key]:
+            body = body[key][0]
+            break
     if not isinstance(body, dict):
         return "", ""
-    return str(body.get("code") or ""), str(body.get("message") or "")[:200]
+    return str(body.get("code") or ""), _message(body.get("message"), body.get("details"))
+
+
+def _message(message: Any, details: Any) -> str:
+    """Zoho's message and the JSON path it blames (never a value: that could be a
+    token)."""
+    text = str(message or "")[:200]
+    path = None
+    if isinstance(details, dict):
+        path = details.get("json_path") or details.get("api_name")
+    return f"{text} ({str(path)[:100]})" if path else text
+
+
+# -- Notifications API helpers ------------------------------------------------------
+
+
+def _check_channel_id(channel_id: int) -> None:
+    if (
+        not isinstance(channel_id, int)
+        or isinstance(channel_id, bool)
+        or not 1 <= channel_id <= MAX_CHANNEL_ID
+    ):
+        raise WatchRequestInvalid(f"channel_id must be a positive long, not {channel_id!r}")
+
+
+def _check_watch(channel_id: int, events: Sequence[str], notify_url: str, token: str) -> list[str]:
+    """The events to send, once every argument is one Zoho accepts. The token's value
+    never appears in a message."""
+    _check_channel_id(channel_id)
+    wanted = list(dict.fromkeys(events))
+    if not wanted:
+        raise WatchRequestInvalid("a channel needs at least one event")
+    bad = [event for event in wanted if not isinstance(event, str) or not _EVENT.match(event)]
+    if bad:
+        raise WatchRequestInvalid(
+            f"events are Module.create|edit|delete|all, not {', '.join(map(repr, bad[:3]))}"
+        )
+    try:
+        url = httpx.URL(notify_url) if isinstance(notify_url, str) else None
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise WatchRequestInvalid("notify_url must be an absolute http(s) URL")
+    if not isinstance(token, str) or not token:
+        raise WatchRequestInvalid("a channel needs a token (the callbacks' only credential)")
+    if len(token) > MAX_CHANNEL_TOKEN_CHARS:
+        raise WatchRequestInvalid(
+            f"the channel token has {len(token)} characters; Zoho takes at most "
+            f"{MAX_CHANNEL_TOKEN_CHARS}"
+        )
+    return wanted
+
+
+def _watch_item(body: dict[str, Any], what: str) -> dict[str, Any]:
+    items = _list(body.get("watch"))
+    if not items or not isinstance(items[0], dict):
+        raise ZohoError(f"{what}: no watch result in the answer")
+    return items[0]
+
+
+def _watch_error(code: Any, message: Any, details: Any) -> WatchRefused:
+    text = _message(message, details) if details is not None else str(message or "")[:300]
+    kind = ChannelNotSubscribed if code == "NOT_SUBSCRIBED" else WatchRefused
+    return kind(str(code or ""), text)
+
+
+def _channel_expiry(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ZohoError("a notification channel without channel_expiry")
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ZohoError(f"unparsable channel_expiry {value[:40]!r}") from None
+    if when.utcoffset() is None:
+        raise ZohoError(f"channel_expiry {value[:40]!r} has no offset")
+    return when
+
+
+def _watch_entry(entry: dict[str, Any]) -> tuple[int, list[str], datetime, str | None]:
+    """One module's subscription in the notification details (its token is ignored)."""
+    raw_id = entry.get("channel_id")
+    try:
+        number = int(str(raw_id))
+    except ValueError:
+        raise ZohoError(f"notification details: channel_id {str(raw_id)[:30]!r}") from None
+    events = [str(event) for event in _list(entry.get("events"))]
+    url = entry.get("notify_url")
+    return (
+        number,
+        events,
+        _channel_expiry(entry.get("channel_expiry")),
+        (str(url) if isinstance(url, str) else None),
+    )
+
+
+def _collapse_events(events: Sequence[str]) -> tuple[str, ...]:
+    """Zoho lists ``Module.all`` as the module's create, edit and delete: read it back
+    as ``Module.all``, so a listing compares with what was enabled."""
+    by_module: dict[str, list[str]] = {}
+    for event in events:
+        module, _, operation = event.rpartition(".")
+        by_module.setdefault(module, []).append(operation)
+    collapsed: list[str] = []
+    for module, operations in by_module.items():
+        if "all" in operations or set(CHANNEL_OPERATIONS) <= set(operations):
+            collapsed.append(f"{module}.all")
+        else:
+            collapsed.extend(f"{module}.{operation}" for operation in operations)
+    return tuple(collapsed)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -1,19 +1,30 @@
 """Zoho ingestion wired from settings: the tenant's mapping, the client and the three
-paths (webhook, delta sync, backfill), for the entry points and the command line."""
+paths (webhook, delta sync, backfill), plus the renewal of the Notifications API
+channel that feeds the webhook, for the entry points and the command line."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mymedic.app.commands import utc_now
 from mymedic.app.http import HttpResponse, error_response
 from mymedic.integrations.zoho.backfill import BackfillResult, Progress, ZohoBackfill
-from mymedic.integrations.zoho.client import ZohoAuthError, ZohoClient, ZohoError, ZohoUnavailable
+from mymedic.integrations.zoho.client import (
+    MAX_CHANNEL_LIFETIME,
+    MAX_CHANNEL_TOKEN_CHARS,
+    ZohoAuthError,
+    ZohoClient,
+    ZohoError,
+    ZohoUnavailable,
+)
 from mymedic.integrations.zoho.config import ZohoConfig
 from mymedic.integrations.zoho.delta import DeltaResult, ZohoDeltaSync
 from mymedic.integrations.zoho.ingest import DEFAULT_BATCH_SIZE, ZohoIngestor
@@ -31,8 +42,41 @@ from mymedic.integrations.zoho.webhook import (
 from mymedic.ports import ConcurrencyConflict, EventStore, TransientBackendError
 from mymedic.settings import Settings
 
+log = logging.getLogger(__name__)
+
 ClientFactory = Callable[[ZohoConfig], ZohoClient]
-JOBS = ("zoho-delta-sync", "zoho-backfill")
+RENEW_CHANNELS_JOB = "zoho-renew-channels"
+JOBS = ("zoho-delta-sync", "zoho-backfill", RENEW_CHANNELS_JOB)
+# A renewed channel expires a week ahead (Zoho's maximum) less this slack: Zoho measures
+# the week by its own clock, and past a week it would quietly make it one hour.
+CHANNEL_EXPIRY_SLACK = timedelta(minutes=1)
+# Zoho answers with the expiry it set; one this much short of the request means Zoho
+# fell back to its one-hour default (clocks further apart than the slack).
+CHANNEL_EXPIRY_TOLERANCE = timedelta(minutes=10)
+# Channel ids stay below 2**53, so they survive any JSON parser as numbers.
+_CHANNEL_ID_SPACE = 2**53 - 1
+
+
+class ChannelExpiryShortened(ZohoError):
+    """Zoho set the channel to expire much sooner than asked (its one-hour default):
+    notifications stop within the hour unless the clocks are fixed and the job rerun."""
+
+
+def channel_id_for(tenant_id: str) -> int:
+    """The tenant's Notifications API channel id: stable (so renewing updates the same
+    channel), distinct per tenant, a positive long."""
+    digest = hashlib.sha256(f"mymedic/zoho-notifications/{tenant_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % _CHANNEL_ID_SPACE + 1
+
+
+def configured_notify_url(settings: Settings) -> str:
+    """MYMEDIC_ZOHO_NOTIFY_URL, or ZohoNotConfigured."""
+    if not settings.zoho_notify_url:
+        raise ZohoNotConfigured(
+            "no notify URL for the Zoho channel: set MYMEDIC_ZOHO_NOTIFY_URL "
+            "(the public URL of the zoho_webhook function)"
+        )
+    return settings.zoho_notify_url
 
 
 def mapping_path(settings: Settings, tenant_id: str) -> Path:
@@ -192,6 +236,67 @@ class ZohoService:
             )
         return result
 
+    def renew_channels(self, notify_url: str) -> dict[str, Any]:
+        """Enable the tenant's Notifications API channel again: one channel (a stable
+        id) watching ``<Module>.all`` of every mapped module, calling ``notify_url`` with
+        the configured channel token, until a week from now (less a minute). Run daily:
+        enabling is idempotent, renews the expiry, and re-creates a channel that lapsed.
+        Modules no longer mapped stay subscribed until their expiry, then lapse."""
+        token = _secret(self.settings.zoho_webhook_token)
+        if not token:
+            raise ZohoNotConfigured(
+                "no channel token: set MYMEDIC_ZOHO_WEBHOOK_TOKEN (the webhook checks "
+                "every Notifications API callback against it)"
+            )
+        if len(token) > MAX_CHANNEL_TOKEN_CHARS:
+            raise ZohoNotConfigured(
+                f"MYMEDIC_ZOHO_WEBHOOK_TOKEN has {len(token)} characters; Zoho's channel "
+                f"token takes at most {MAX_CHANNEL_TOKEN_CHARS}"
+            )
+        parts = urlsplit(notify_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ZohoNotConfigured(
+                "the notify URL (MYMEDIC_ZOHO_NOTIFY_URL) must be an absolute http(s) URL"
+            )
+        events = [f"{module}.all" for module in self.modules()]
+        channel_id = channel_id_for(self.tenant_id)
+        client = self.client()
+        listed = True
+        try:  # only to report what the renewal changed: a failure here must not stop it
+            before = next(
+                (c for c in client.watched(channel_id) if c.channel_id == channel_id), None
+            )
+        except ZohoError as exc:
+            log.warning("could not list Zoho channel %d before renewing it: %s", channel_id, exc)
+            listed, before = False, None
+        wanted = (client.now() + MAX_CHANNEL_LIFETIME - CHANNEL_EXPIRY_SLACK).replace(microsecond=0)
+        channel = client.watch(channel_id, events, notify_url, token, wanted)
+        if channel.expires_at < wanted - CHANNEL_EXPIRY_TOLERANCE:
+            raise ChannelExpiryShortened(
+                f"Zoho set channel {channel_id} to expire at {channel.expires_at.isoformat()}, "
+                f"not {wanted.isoformat()} as asked: is this machine's clock ahead of Zoho's?"
+            )
+        mapped = {event.rpartition(".")[0] for event in events}
+        unmapped = sorted(
+            {event.rpartition(".")[0] for event in before.events} - mapped if before else set()
+        )
+        if unmapped:
+            log.warning(
+                "Zoho channel %d still watches %s (no longer mapped) until it lapses",
+                channel_id,
+                ", ".join(unmapped),
+            )
+        return {
+            "channel_id": channel_id,
+            "events": list(channel.events),
+            "notify_url": notify_url,
+            "expires_at": channel.expires_at.isoformat(),
+            "previous_expires_at": before.expires_at.isoformat() if before else None,
+            # New, or re-created after it lapsed (None: the listing failed, unknown).
+            "created": before is None if listed else None,
+            "unmapped_modules": unmapped,
+        }
+
     def close(self) -> None:
         with self._lock:
             if self._client is not None:
@@ -205,7 +310,13 @@ def handle_zoho_job(
     """``POST /jobs/zoho-delta-sync`` and ``POST /jobs/zoho-backfill``, each for the
     module named by ``?module=`` or every module of the mapping, in turn. A failing
     module does not stop the others; the answer is then 503 (Zoho or the store was
-    unavailable: retry) or 502 (Zoho refused), with every module's outcome."""
+    unavailable: retry) or 502 (Zoho refused), with every module's outcome.
+
+    ``POST /jobs/zoho-renew-channels`` (daily) renews the Notifications API channel
+    (see :meth:`ZohoService.renew_channels`) with MYMEDIC_ZOHO_NOTIFY_URL: 200 with the
+    channel, 503 when not configured or Zoho is unavailable, 502 when Zoho refused."""
+    if job == RENEW_CHANNELS_JOB:
+        return _renew_channels_job(service)
     try:
         modules = [query("module") or ""] if query("module") else service.modules()
         unknown = [module for module in modules if module not in service.mapping.modules]
@@ -233,3 +344,19 @@ def handle_zoho_job(
             outcomes[module] = {"error": "zoho_error", "message": str(exc)}
             status = 502 if status == 200 else status
     return HttpResponse(status, {"job": job, "tenant_id": service.tenant_id, "modules": outcomes})
+
+
+def _renew_channels_job(service: ZohoService) -> HttpResponse:
+    job = RENEW_CHANNELS_JOB
+    try:
+        channel = service.renew_channels(configured_notify_url(service.settings))
+        tenant_id = service.tenant_id
+    except ZohoNotConfigured as exc:
+        return error_response(503, "not_configured", str(exc), job=job)
+    except ZohoUnavailable as exc:
+        return error_response(503, "unavailable", str(exc), job=job)
+    except ZohoAuthError as exc:
+        return error_response(502, "zoho_auth_failed", str(exc), job=job)
+    except ZohoError as exc:
+        return error_response(502, "zoho_error", str(exc), job=job)
+    return HttpResponse(200, {"job": job, "tenant_id": tenant_id, **channel})
