@@ -482,3 +482,13 @@ def test_unreadable_rows_are_quarantined_once(zoho: ZohoService, platform: Platf
     platform.catch_up()
     (row,) = platform.warehouse.query("integration_quarantine")
     assert (row["record_id"], row["modified_time"], row["mapping_version"]) == ("41009", None, 1)
+
+
+@pytest.mark.parametrize("column", ["Id", "id"])
+def test_a_bulk_read_row_takes_its_id_from_either_spelling_of_the_column(column: str) -> None:
+    from mymedic.integrations.zoho.backfill import row_item
+
+    row = {column: "52001", "Modified_Time": "2026-02-02T09:00:00+05:30", "Status": "Scheduled"}
+    record = row_item("Appointments", row, page=1, row_number=1)
+    assert isinstance(record, ZohoRecord)
+    assert record.record_id == "52001"

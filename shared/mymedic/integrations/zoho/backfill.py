@@ -336,7 +336,8 @@ def row_item(module: str, row: dict[str, Any], *, page: int, row_number: int) ->
     """A Bulk Read row as a record: ``Id`` is its id, ``Modified_Time`` its version.
     A row without either cannot be ingested: it is quarantined as it is."""
     fields = {name: value for name, value in row.items() if name is not None}
-    record_id = str(fields.get("Id") or "").strip()
+    # Zoho's samples head the id column "Id"; some of its pages write "id": take either.
+    record_id = str(fields.get("Id") or fields.get("id") or "").strip()
     modified = str(fields.get("Modified_Time") or "").strip()
     if not _RECORD_ID.match(record_id):
         where = f"row-{page}-{row_number}"
