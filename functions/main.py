@@ -33,6 +33,18 @@ def zoho_webhook(request: Request) -> Response:
 
 
 @functions_framework.http
+def stripe_webhook(request: Request) -> Response:
+    """Stripe webhooks (Stripe-Signature verified), POST to the function's URL."""
+    return entrypoints.payment_webhook(request, "stripe")
+
+
+@functions_framework.http
+def razorpay_webhook(request: Request) -> Response:
+    """Razorpay webhooks (X-Razorpay-Signature verified), POST to the function's URL."""
+    return entrypoints.payment_webhook(request, "razorpay")
+
+
+@functions_framework.http
 def audit(request: Request) -> Response:
     """An appointment's audit trail: GET /audit/appointments/<id>?tenant_id=<tenant>."""
     return entrypoints.audit(request)

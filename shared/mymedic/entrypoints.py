@@ -202,3 +202,39 @@ def zoho_webhook(request: Request) -> Response:
         header=request.headers.get,
     )
     return json_response(result.status, result.body, result.headers)
+
+
+# --- payment gateways -----------------------------------------------------------------
+
+
+def payment_webhook(request: Request, provider: str | None = None) -> Response:
+    """Stripe and Razorpay webhooks: POST /webhooks/stripe, POST /webhooks/razorpay
+    (or the provider's own function). See ``integrations.payments.webhook``."""
+    from mymedic.integrations.payments.ingest import PaymentIngestor
+    from mymedic.integrations.payments.webhook import PROVIDERS, handle_payment_webhook
+
+    name = provider or request.path.rstrip("/").rsplit("/", 1)[-1]
+    chosen = next((known for known in PROVIDERS if known == name), None)
+    if chosen is None:
+        return json_response(404, {"error": "unknown_provider", "message": name})
+    current = platform()
+    secret = (
+        current.settings.stripe_webhook_secret
+        if chosen == "stripe"
+        else current.settings.razorpay_webhook_secret
+    )
+    result = handle_payment_webhook(
+        chosen,
+        method=request.method,
+        body=request.get_data(cache=False),
+        header=request.headers.get,
+        secret=secret.get_secret_value() if secret is not None else None,
+        ingestor=lambda: PaymentIngestor(
+            current.store,
+            payments_tenant=current.settings.payments_tenant_id
+            or current.settings.default_tenant_id,
+            clock=current.clock,
+            after_commit=current.relay.drain,
+        ),
+    )
+    return json_response(result.status, result.body, result.headers)

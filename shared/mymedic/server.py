@@ -41,6 +41,11 @@ def create_server() -> Flask:
     def zoho_webhook() -> Response:
         return entrypoints.zoho_webhook(request)
 
+    @app.route("/webhooks/stripe", methods=["GET", "POST"])
+    @app.route("/webhooks/razorpay", methods=["GET", "POST"])
+    def payment_webhook() -> Response:
+        return entrypoints.payment_webhook(request)
+
     @app.errorhandler(404)
     def not_found(_: Exception) -> Response:
         return entrypoints.json_response(404, {"error": "not_found", "message": request.path})

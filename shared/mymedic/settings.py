@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     jwt_jwks_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     stripe_webhook_secret: SecretStr | None = None
     razorpay_webhook_secret: SecretStr | None = None
+    # The tenant of the gateway account: gateway facts whose payment names no tenant
+    # (and the index that finds a payment's tenant) go there; None: default_tenant_id.
+    payments_tenant_id: str | None = None
     zoho_webhook_token: SecretStr | None = None
     # Zoho CRM (read-only ingestion). The tenant the Zoho org feeds; the channel token
     # of Notifications API callbacks (above) and the shared secret workflow-rule webhooks

@@ -593,6 +593,132 @@ class ZohoSyncWatermarkAdvanced(EventPayload):
         return self.module
 
 
+# --- payment gateways (Stripe, Razorpay) -----------------------------------------------
+# ``gateway:{provider}:{payment_ref}``: every fact a gateway reported about one payment
+# (a PaymentIntent, or a bare charge, at Stripe; a payment at Razorpay), whether or not
+# it could be applied to the appointment or invoice it names. ``payment.unmatched`` on
+# the same stream flags a fact that was recorded but not applied: it needs review.
+# ``settlement:{provider}:{settlement_ref}``: a payout of the gateway to the clinic's bank.
+
+GatewayProvider = Literal["stripe", "razorpay"]
+ProviderRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")]
+ReviewReason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class _GatewayEvent(EventPayload):
+    """What every gateway fact carries: the provider's ids and the links we set in the
+    payment's metadata (Stripe) or notes (Razorpay) when we initiated it."""
+
+    category: ClassVar[str] = "gateway"
+    provider: GatewayProvider
+    payment_ref: Identifier
+    provider_event_id: ProviderRef
+    branch_id: Identifier | None = None
+    appointment_id: Identifier | None = None
+    invoice_id: Identifier | None = None
+    payment_id: Identifier | None = None  # ours; the payment_ref when none was set
+    # The appointment and invoice streams this fact was applied to (none: not applied).
+    applied_to: list[str] = Field(default_factory=list, max_length=2)
+
+    def entity_id(self) -> str:
+        return f"{self.provider}:{self.payment_ref}"
+
+
+class GatewayPaymentCaptured(_GatewayEvent):
+    event_type: ClassVar[str] = "gateway.payment_captured"
+
+    kind: PaymentKind = PaymentKind.PAYMENT
+    amount_minor: MinorUnits
+    currency: CurrencyCode
+    # The gateway's fee and the tax on it, in the payment's currency, when it says.
+    fee_minor: MinorUnits | None = None
+    tax_minor: MinorUnits | None = None
+    method: ShortText | None = None
+
+
+class GatewayPaymentFailed(_GatewayEvent):
+    event_type: ClassVar[str] = "gateway.payment_failed"
+
+    amount_minor: MinorUnits
+    currency: CurrencyCode
+    failure_code: ShortText | None = None
+    method: ShortText | None = None
+
+
+class GatewayRefundRecorded(_GatewayEvent):
+    event_type: ClassVar[str] = "gateway.refund_recorded"
+
+    refund_ref: ProviderRef
+    status: Literal["pending", "processed", "failed", "cancelled"]
+    amount_minor: MinorUnits
+    currency: CurrencyCode
+
+
+class GatewayDisputeRecorded(_GatewayEvent):
+    """A dispute (chargeback). A lost one reverses the payment: it is applied to the
+    appointment and invoice as a refund whose id is the dispute's."""
+
+    event_type: ClassVar[str] = "gateway.dispute_recorded"
+
+    dispute_ref: ProviderRef
+    phase: Literal["opened", "under_review", "won", "lost", "closed"]
+    amount_minor: MinorUnits
+    currency: CurrencyCode
+    reason: ShortText | None = None
+
+
+class PaymentUnmatched(_GatewayEvent):
+    """A gateway fact that could not be applied (no link, an unknown appointment, a
+    capture above the outstanding, a refund above the refundable...): recorded, never
+    dropped, for someone to review. ``reason`` names the rule, not personal data."""
+
+    event_type: ClassVar[str] = "payment.unmatched"
+
+    fact_event_type: ShortText
+    reason: ReviewReason
+    target_stream: Annotated[str, StringConstraints(min_length=3, max_length=200)] | None = None
+    amount_minor: MinorUnits | None = None
+    currency: CurrencyCode | None = None
+
+
+class SettlementRecorded(EventPayload):
+    """A settlement (Razorpay) or payout (Stripe): ``amount_minor`` is what reached the
+    bank, ``fee_minor`` and ``tax_minor`` what the gateway kept, when it says."""
+
+    event_type: ClassVar[str] = "gateway.settlement_recorded"
+    category: ClassVar[str] = "settlement"
+
+    provider: GatewayProvider
+    settlement_ref: ProviderRef
+    provider_event_id: ProviderRef
+    status: ShortText
+    amount_minor: MinorUnits
+    currency: CurrencyCode
+    fee_minor: MinorUnits | None = None
+    tax_minor: MinorUnits | None = None
+    bank_reference: Reference | None = None  # the UTR at Razorpay
+    settled_at: AwareDatetime | None = None
+
+    def entity_id(self) -> str:
+        return f"{self.provider}:{self.settlement_ref}"
+
+
+class GatewayPaymentIndexed(EventPayload):
+    """Which tenant a gateway payment belongs to, kept in the payments tenant (the
+    gateway account's) so that a later fact without our metadata (a Stripe refund or
+    dispute) finds the tenant and the payment's links."""
+
+    event_type: ClassVar[str] = "gateway.payment_indexed"
+    category: ClassVar[str] = "gateway_index"
+
+    provider: GatewayProvider
+    payment_ref: Identifier
+    tenant_id: Identifier
+
+    def entity_id(self) -> str:
+        return f"{self.provider}:{self.payment_ref}"
+
+
 CATALOGUE: dict[str, type[EventPayload]] = {
     model.event_type: model
     for model in (
@@ -628,6 +754,13 @@ CATALOGUE: dict[str, type[EventPayload]] = {
         RecordQuarantined,
         ZohoBackfillProgressed,
         ZohoSyncWatermarkAdvanced,
+        GatewayPaymentCaptured,
+        GatewayPaymentFailed,
+        GatewayRefundRecorded,
+        GatewayDisputeRecorded,
+        PaymentUnmatched,
+        SettlementRecorded,
+        GatewayPaymentIndexed,
     )
 }
 

@@ -1,0 +1,1 @@
+"""Payment gateway webhooks (Stripe, Razorpay): verify, map, ingest idempotently."""
