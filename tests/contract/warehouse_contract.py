@@ -57,6 +57,50 @@ def appointment_row(
     }
 
 
+def invoice_row(invoice_id: str, amount_minor: int, issued: date, due: date) -> dict[str, object]:
+    at = datetime(issued.year, issued.month, issued.day, 6, 30, tzinfo=UTC)
+    return {
+        "tenant_id": "t1",
+        "branch_id": "b1",
+        "invoice_id": invoice_id,
+        "appointment_id": f"a-{invoice_id}",
+        "patient_id": "p1",
+        "payer_type": "insurer",
+        "amount_minor": amount_minor,
+        "currency": "INR",
+        "issued_at": at,
+        "due_on": due,
+        "recorded_at": at,
+        "updated_at": at,
+        "last_event_id": f"ev-{invoice_id}",
+    }
+
+
+def invoice_payment_row(
+    invoice_id: str, payment_id: str, amount_minor: int, paid: date
+) -> dict[str, object]:
+    at = datetime(paid.year, paid.month, paid.day, 6, 30, tzinfo=UTC)
+    return {
+        "tenant_id": "t1",
+        "branch_id": "b1",
+        "source": "invoice",
+        "source_id": invoice_id,
+        "payment_id": payment_id,
+        "appointment_id": f"a-{invoice_id}",
+        "invoice_id": invoice_id,
+        "patient_id": "p1",
+        "kind": "payment",
+        "mode": "upi",
+        "provider": "razorpay",
+        "amount_minor": amount_minor,
+        "currency": "INR",
+        "paid_at": at,
+        "recorded_at": at,
+        "updated_at": at,
+        "last_event_id": f"ev-{payment_id}",
+    }
+
+
 def _checkpoint(warehouse: Warehouse, projection: str, tenant: str, stream: str) -> int:
     return warehouse.transact(lambda uow: uow.checkpoint(projection, tenant, stream))
 
@@ -139,6 +183,30 @@ class WarehouseContract:
             warehouse.query("rpt_patient_volume", {"no_such_column": 1})
         with pytest.raises(KeyError):
             warehouse.query("information_schema.tables")
+
+    def test_money_report_views_run(self, warehouse: Warehouse) -> None:
+        """The money reports' SQL (a date spine, a cross join, if/countif) on every
+        backend: INR 600_000 due 01-31, 200_000 paid 02-15."""
+        _put(
+            warehouse,
+            "fct_invoice",
+            invoice_row("inv1", 600_000, date(2025, 1, 11), date(2025, 1, 31)),
+        )
+        _put(
+            warehouse,
+            "fct_payment",
+            invoice_payment_row("inv1", "pay1", 200_000, date(2025, 2, 15)),
+        )
+        [by_mode] = warehouse.query("rpt_payments_by_mode", {"tenant_id": "t1"})
+        assert (by_mode["mode"], by_mode["payments"], by_mode["amount_minor"]) == (
+            "upi",
+            1,
+            200_000,
+        )
+        aging = warehouse.query("rpt_receivables_aging", {"as_of_date": date(2025, 3, 31)})
+        assert [(r["invoices"], r["days_31_60_minor"]) for r in aging] == [(1, 400_000)]
+        [leakage] = warehouse.query("rpt_leakage", {"tenant_id": "t1"})
+        assert (leakage["unpaid_invoices"], leakage["unpaid_invoice_minor"]) == (1, 400_000)
 
     def test_reset_empties_a_projection_s_tables(self, warehouse: Warehouse) -> None:
         def write(uow: WarehouseUnitOfWork) -> None:

@@ -1,11 +1,15 @@
 """Warehouse facts and dimensions from events: fct_appointment and dim_patient (and
-integration_quarantine, see ``quarantine_facts``)."""
+integration_quarantine, see ``quarantine_facts``; dim_branch, see ``branch_facts``;
+fct_invoice, fct_payment, fct_refund and fct_forfeiture, see ``payment_facts``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from mymedic.app.branch_facts import BRANCHES, apply_branch, prefetch_branches
+from mymedic.app.payment_facts import EVENT_TYPES as MONEY_EVENTS
+from mymedic.app.payment_facts import MONEY_TABLES, apply_money, prefetch_money
 from mymedic.app.quarantine_facts import QUARANTINE, apply_quarantine, prefetch_quarantine
 from mymedic.domain import events as e
 from mymedic.domain.envelope import EventEnvelope
@@ -17,8 +21,8 @@ PATIENTS = "dim_patient"
 
 class WarehouseFactsProjection:
     name = "warehouse_facts"
-    categories = frozenset({"appointment", "patient", "zoho"})
-    tables = (APPOINTMENTS, PATIENTS, QUARANTINE)
+    categories = frozenset({"appointment", "patient", "zoho", "invoice", "branch"})
+    tables = (APPOINTMENTS, PATIENTS, QUARANTINE, BRANCHES, *MONEY_TABLES)
 
     def prefetch(self, uow: WarehouseUnitOfWork, events: Sequence[EventEnvelope]) -> None:
         appointments = [
@@ -28,10 +32,18 @@ class WarehouseFactsProjection:
         ]
         uow.prefetch(APPOINTMENTS, appointments)
         prefetch_quarantine(uow, events)
+        prefetch_branches(uow, events)
+        prefetch_money(uow, events)
 
     def apply(self, uow: WarehouseUnitOfWork, event: EventEnvelope) -> None:
         if event.category == "zoho":
             apply_quarantine(uow, event)
+            return
+        if event.category == "branch":
+            apply_branch(uow, event)
+            return
+        if event.event_type in MONEY_EVENTS:
+            apply_money(uow, event)
             return
         data = event.data()
         audit = {"updated_at": event.occurred_at, "last_event_id": event.event_id}

@@ -1,0 +1,26 @@
+-- One row per refund of a payment, in integer minor units: source 'appointment'
+-- refunds an appointment payment or deposit, source 'invoice' a payment captured on an
+-- invoice (appointment_id is then the invoice's appointment). payment_id names the
+-- refunded fct_payment row (same tenant_id, source and source_id). Instants only:
+-- int_refund adds the branch's calendar date of refunded_at (refunded_date).
+-- key: tenant_id, source, source_id, refund_id
+create table if not exists fct_refund (
+    tenant_id string not null,
+    branch_id string not null,
+    source string not null,
+    source_id string not null,
+    refund_id string not null,
+    payment_id string not null,
+    appointment_id string not null,
+    invoice_id string,
+    patient_id string not null,
+    amount_minor int64 not null,
+    currency string not null,
+    reason string not null,
+    refunded_at timestamp not null,
+    recorded_at timestamp not null,
+    updated_at timestamp not null,
+    last_event_id string not null
+)
+partition by date(refunded_at)
+cluster by tenant_id, branch_id
