@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from mymedic.app.auth import AuthError, AuthUnavailable, Principal, authorize
 from mymedic.app.commands import CommandService, IdempotencyKeyReused
-from mymedic.app.http import HttpResponse, error_response, single_segment
+from mymedic.app.http import HttpResponse, error_response, field_errors, single_segment
 from mymedic.domain.commands import COMMANDS
 from mymedic.domain.envelope import Metadata
 from mymedic.domain.errors import (
@@ -71,7 +71,9 @@ def handle_command_request(
     try:
         command = model.model_validate(raw)
     except ValidationError as exc:
-        return _error(422, "validation_failed", f"{name} is invalid", fields=_field_errors(exc))
+        return _error(
+            422, "validation_failed", f"{name} is invalid", fields=field_errors(exc, "(body)")
+        )
 
     def check_access(patient_id: str | None) -> None:
         authorize(
@@ -132,17 +134,6 @@ def handle_command_request(
         },
         {"Idempotent-Replayed": "true"} if result.replayed else {},
     )
-
-
-def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
-    return [
-        {
-            "field": ".".join(str(part) for part in err["loc"]) or "(body)",
-            "message": err["msg"],
-            "type": err["type"],
-        }
-        for err in exc.errors(include_url=False, include_input=False)
-    ]
 
 
 def openapi_document() -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 
 @dataclass(frozen=True)
 class HttpResponse:
@@ -25,3 +27,16 @@ def single_segment(path: str, prefix: str) -> str:
     if parts and parts[0] == prefix:
         parts = parts[1:]
     return parts[0] if len(parts) == 1 else ""
+
+
+def field_errors(exc: ValidationError, whole: str) -> list[dict[str, str]]:
+    """Every problem pydantic found, by field (``whole`` names the input itself, for a
+    problem of no single field), without echoing the input."""
+    return [
+        {
+            "field": ".".join(str(part) for part in err["loc"]) or whole,
+            "message": err["msg"],
+            "type": err["type"],
+        }
+        for err in exc.errors(include_url=False, include_input=False)
+    ]

@@ -36,7 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mymedic.app.auth import AuthError, AuthUnavailable, Principal, Role, authorize_read
-from mymedic.app.http import HttpResponse, error_response, single_segment
+from mymedic.app.http import HttpResponse, error_response, field_errors, single_segment
 from mymedic.app.read_models import (
     NotFound,
     branches_in_scope,
@@ -281,7 +281,7 @@ def handle_read_request(
     try:
         query = model.parameters.model_validate({key: values[0] for key, values in args.items()})
     except ValidationError as exc:
-        fields = _field_errors(exc)
+        fields = field_errors(exc, "(query)")
         return _error(
             422,
             "validation_failed",
@@ -298,14 +298,3 @@ def handle_read_request(
     except TransientBackendError as exc:
         return _error(503, "unavailable", f"try again: {exc}")
     return HttpResponse(200, body, {"Cache-Control": "no-store"})
-
-
-def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
-    return [
-        {
-            "field": ".".join(str(part) for part in err["loc"]) or "(query)",
-            "message": err["msg"],
-            "type": err["type"],
-        }
-        for err in exc.errors(include_url=False, include_input=False)
-    ]
