@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mymedic.cli_reconcile import reconcile
 from mymedic.cli_zoho import zoho_app
 from mymedic.settings import Settings
 
@@ -26,6 +27,7 @@ app = typer.Typer(help="MyMedic: the clinic data platform.", no_args_is_help=Tru
 dead_letters_app = typer.Typer(help="Events whose delivery kept failing.")
 app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(zoho_app, name="zoho")
+app.command("reconcile")(reconcile)
 console = Console(stderr=True)
 
 DataDir = Annotated[

@@ -698,6 +698,8 @@ class SettlementRecorded(EventPayload):
     tax_minor: MinorUnits | None = None
     bank_reference: Reference | None = None  # the UTR at Razorpay
     settled_at: AwareDatetime | None = None
+    # The gateway payment refs the settlement pays out, when known (reconciliation).
+    payment_refs: list[ProviderRef] = Field(default_factory=list, max_length=10_000)
 
     def entity_id(self) -> str:
         return f"{self.provider}:{self.settlement_ref}"

@@ -127,6 +127,7 @@ class GatewayFact:
     detail: str | None = None  # failure code, dispute reason
     bank_reference: str | None = None
     settled_at: datetime | None = None
+    payment_refs: tuple[str, ...] = ()  # of a settlement, when the payload lists them
 
 
 def minor(value: Any, what: str) -> int:

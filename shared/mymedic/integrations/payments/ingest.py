@@ -379,6 +379,7 @@ class _FactPlan:
             tax_minor=fact.tax_minor,
             bank_reference=fact.bank_reference,
             settled_at=fact.settled_at,
+            payment_refs=list(fact.payment_refs),
         )
         fact_id = self.event_id("fact")
         if any(env.event_id == fact_id for env in self.appends.read(payload.stream_id())):

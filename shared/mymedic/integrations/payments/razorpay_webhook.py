@@ -99,6 +99,7 @@ def facts(event: dict[str, Any], provider_event_id: str) -> list[GatewayFact]:
                 fee_minor=optional_minor(settlement.get("fees"), "fees"),
                 tax_minor=optional_minor(settlement.get("tax"), "tax"),
                 bank_reference=short(settlement.get("utr")),
+                payment_refs=_payment_refs(settlement.get("payment_ids")),
                 **base,
             )
         ]
@@ -166,3 +167,14 @@ def _entity(payload: dict[str, Any], name: str) -> dict[str, Any]:
     if not isinstance(wrapper, dict):
         raise UnusablePayload(f"payload.{name} is missing")
     return obj(wrapper.get("entity"), f"payload.{name}.entity")
+
+
+def _payment_refs(value: Any) -> tuple[str, ...]:
+    """The payments a settlement covers. Razorpay's webhook does not list them; the
+    settlement recon (its items' payment ids) does, and arrives in this key when a
+    caller has joined it in. Absent: none known."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise UnusablePayload("payment_ids must be a list")
+    return tuple(ref(item, "settled payment id") for item in value)

@@ -1,0 +1,413 @@
+"""The reconciliation of one branch-day: what we recorded against what the gateways say.
+
+Pure: no I/O, no clock. The caller gives every input already placed on its
+branch-local day; :func:`reconcile` returns one :class:`DayReconciliation` per
+(tenant, branch, currency) that has anything on ``day``. Money is integer minor units of
+the currency it names; nothing is ever converted or summed across currencies.
+
+Matching rules:
+
+- a payment we recorded in cash needs no gateway: it is cash collected;
+- any other payment we recorded (card, UPI; taken through a gateway or keyed at the
+  console) is matched to the gateway capture whose payment reference is its
+  ``provider_reference``; none found -> ``no_gateway_capture``; amounts differ ->
+  ``amount_mismatch``;
+- a gateway capture of the day that no recorded payment references ->
+  ``not_linked`` (with the reason the ingestion gave, ``payment.unmatched``);
+- a capture is settled when a settlement lists its payment reference; its net
+  (amount - fee - tax on fee) counts as settled on the capture's own day, so one
+  settlement may settle several days; a capture older than ``settle_within_days`` on
+  ``as_of`` that no settlement lists -> ``not_settled``;
+- a settlement listing a payment no capture is known for -> ``settled_not_captured``
+  (on the settlement's day); a settlement whose amount differs from the sum of the
+  nets it lists -> ``settlement_mismatch`` (on the settlement's day);
+- a refund we recorded whose id is a lost dispute's is a reversal (chargeback), any
+  other a refund; other facts the ingestion could not apply -> ``not_applied``.
+
+Same inputs, same output: everything is sorted, nothing depends on input order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Any, Literal, TypeVar
+
+UNASSIGNED = "unassigned"  # the branch of a gateway fact that names none
+Side = Literal["ours", "gateway"]
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class RecordedPayment:
+    """A payment we recorded (appointment deposit or payment, invoice payment)."""
+
+    tenant_id: str
+    branch_id: str
+    day: date
+    payment_id: str
+    amount_minor: int
+    currency: str
+    mode: str  # cash | card | upi
+    provider: str  # cash | console | stripe | razorpay
+    kind: str = "payment"  # deposit | payment
+    provider_reference: str | None = None
+    invoice_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordedRefund:
+    tenant_id: str
+    branch_id: str
+    day: date
+    refund_id: str
+    payment_id: str
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class Forfeiture:
+    tenant_id: str
+    branch_id: str
+    day: date
+    appointment_id: str
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class InvoiceBalance:
+    """An invoice issued on ``day``, with ``paid_minor`` its payments net of refunds."""
+
+    tenant_id: str
+    branch_id: str
+    day: date
+    invoice_id: str
+    amount_minor: int
+    paid_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class GatewayCapture:
+    tenant_id: str
+    branch_id: str | None
+    day: date
+    provider: str
+    payment_ref: str
+    amount_minor: int
+    currency: str
+    fee_minor: int = 0
+    tax_minor: int = 0
+
+
+@dataclass(frozen=True)
+class GatewayDispute:
+    provider: str
+    payment_ref: str
+    dispute_ref: str
+    phase: str  # the latest phase: opened | under_review | won | lost | closed
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class GatewayUnmatched:
+    """A ``payment.unmatched`` fact: recorded by the ingestion, not applied."""
+
+    tenant_id: str
+    branch_id: str | None
+    day: date
+    provider: str
+    payment_ref: str
+    fact_event_type: str
+    reason: str
+    amount_minor: int | None
+    currency: str | None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    tenant_id: str
+    day: date
+    provider: str
+    settlement_ref: str
+    amount_minor: int  # what reached the bank
+    currency: str
+    fee_minor: int = 0
+    tax_minor: int = 0
+    payment_refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DayInputs:
+    """Everything the day needs; items of other days are used for matching only."""
+
+    payments: Sequence[RecordedPayment] = ()
+    refunds: Sequence[RecordedRefund] = ()
+    forfeitures: Sequence[Forfeiture] = ()
+    invoices: Sequence[InvoiceBalance] = ()
+    captures: Sequence[GatewayCapture] = ()
+    disputes: Sequence[GatewayDispute] = ()
+    unmatched: Sequence[GatewayUnmatched] = ()
+    settlements: Sequence[Settlement] = ()
+
+
+@dataclass(frozen=True, order=True)
+class UnmatchedItem:
+    side: Side
+    reason: str
+    reference: str
+    amount_minor: int | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DayReconciliation:
+    tenant_id: str
+    branch_id: str
+    day: date
+    currency: str
+    expected_minor: int = 0  # payments recorded - refunds - reversals
+    captured_minor: int = 0  # gross captured at the gateways
+    settled_minor: int = 0  # net of the day's captures that a settlement lists
+    fees_minor: int = 0
+    tax_minor: int = 0  # tax on the gateways' fees
+    cash_minor: int = 0
+    deposits_held_minor: int = 0  # deposits taken - refunded - forfeited (a day's flow)
+    forfeitures_minor: int = 0
+    refunds_minor: int = 0
+    reversals_minor: int = 0
+    outstanding_minor: int = 0  # of the invoices issued that day
+    awaiting_settlement_minor: int = 0  # net captured, not settled, still within time
+    unmatched: tuple[UnmatchedItem, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.branch_id}:{self.day.isoformat()}:{self.currency}"
+
+    def to_document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name != "unmatched"
+        }
+        doc["day"] = self.day.isoformat()
+        doc["unmatched"] = [
+            {
+                "side": item.side,
+                "reason": item.reason,
+                "reference": item.reference,
+                "amount_minor": item.amount_minor,
+                "detail": item.detail,
+            }
+            for item in self.unmatched
+        ]
+        return doc
+
+
+@dataclass
+class _Totals:
+    figures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    items: list[UnmatchedItem] = field(default_factory=list)
+
+
+_GroupKey = tuple[str, str, str]  # tenant, branch, currency
+
+
+def reconcile(
+    inputs: DayInputs, day: date, *, as_of: date, settle_within_days: int = 3
+) -> list[DayReconciliation]:
+    """The reconciliation of ``day`` for every (tenant, branch, currency) with activity."""
+    run = _Run(inputs, day, as_of, settle_within_days)
+    run.payments()
+    run.refunds_and_forfeitures()
+    run.invoices()
+    run.captures()
+    run.unapplied()
+    run.settlements()
+    return [
+        DayReconciliation(
+            tenant_id=tenant,
+            branch_id=branch,
+            day=day,
+            currency=currency,
+            unmatched=tuple(sorted(totals.items)),
+            **dict(totals.figures),
+        )
+        for (tenant, branch, currency), totals in sorted(run.groups.items())
+    ]
+
+
+class _Run:
+    def __init__(self, inputs: DayInputs, day: date, as_of: date, within: int) -> None:
+        self.inputs = inputs
+        self.day = day
+        self.as_of = as_of
+        self.within = within
+        self.groups: dict[_GroupKey, _Totals] = defaultdict(_Totals)
+        self.recorded = _unique(inputs.payments, lambda p: (p.tenant_id, p.payment_id))
+        self.gateway = _unique(inputs.captures, lambda c: (c.provider, c.payment_ref))
+        self.capture_by_ref = {(c.tenant_id, c.payment_ref): c for c in self.gateway}
+        self.settled_refs = {
+            (s.provider, ref) for s in inputs.settlements for ref in s.payment_refs
+        }
+        self.claimed = {
+            (p.tenant_id, p.provider_reference)
+            for p in self.recorded
+            if p.mode != "cash" and p.provider_reference
+        }
+
+    def add(self, key: _GroupKey, name: str, amount: int) -> None:
+        self.groups[key].figures[name] += amount
+
+    def flag(self, key: _GroupKey, item: UnmatchedItem) -> None:
+        self.groups[key].items.append(item)
+
+    def payments(self) -> None:
+        for payment in self.recorded:
+            if payment.day != self.day:
+                continue
+            key = (payment.tenant_id, payment.branch_id, payment.currency)
+            self.add(key, "expected_minor", payment.amount_minor)
+            if payment.kind == "deposit":
+                self.add(key, "deposits_held_minor", payment.amount_minor)
+            if payment.mode == "cash":
+                self.add(key, "cash_minor", payment.amount_minor)
+            else:
+                self._match(key, payment)
+
+    def _match(self, key: _GroupKey, payment: RecordedPayment) -> None:
+        ref = payment.provider_reference
+        capture = self.capture_by_ref.get((payment.tenant_id, ref)) if ref else None
+        if capture is None:
+            self.flag(
+                key,
+                UnmatchedItem(
+                    "ours",
+                    "no_gateway_capture",
+                    payment.payment_id,
+                    payment.amount_minor,
+                    f"{payment.mode} via {payment.provider}, reference {ref or 'none'}",
+                ),
+            )
+        elif (capture.amount_minor, capture.currency) != (payment.amount_minor, payment.currency):
+            self.flag(
+                key,
+                UnmatchedItem(
+                    "ours",
+                    "amount_mismatch",
+                    payment.payment_id,
+                    payment.amount_minor - capture.amount_minor,
+                    f"recorded {payment.amount_minor} {payment.currency}, captured "
+                    f"{capture.amount_minor} {capture.currency} as {capture.payment_ref}",
+                ),
+            )
+
+    def refunds_and_forfeitures(self) -> None:
+        lost = {d.dispute_ref for d in self.inputs.disputes if d.phase == "lost"}
+        deposits = {(p.tenant_id, p.payment_id) for p in self.recorded if p.kind == "deposit"}
+        for refund in _unique(self.inputs.refunds, lambda r: (r.tenant_id, r.refund_id)):
+            if refund.day != self.day:
+                continue
+            key = (refund.tenant_id, refund.branch_id, refund.currency)
+            figure = "reversals_minor" if refund.refund_id in lost else "refunds_minor"
+            self.add(key, "expected_minor", -refund.amount_minor)
+            self.add(key, figure, refund.amount_minor)
+            if (refund.tenant_id, refund.payment_id) in deposits:
+                self.add(key, "deposits_held_minor", -refund.amount_minor)
+        for forfeiture in self.inputs.forfeitures:
+            if forfeiture.day == self.day:
+                key = (forfeiture.tenant_id, forfeiture.branch_id, forfeiture.currency)
+                self.add(key, "forfeitures_minor", forfeiture.amount_minor)
+                self.add(key, "deposits_held_minor", -forfeiture.amount_minor)
+
+    def invoices(self) -> None:
+        for invoice in _unique(self.inputs.invoices, lambda i: (i.tenant_id, i.invoice_id)):
+            if invoice.day == self.day:
+                key = (invoice.tenant_id, invoice.branch_id, invoice.currency)
+                balance = max(0, invoice.amount_minor - invoice.paid_minor)
+                self.add(key, "outstanding_minor", balance)
+
+    def captures(self) -> None:
+        for capture in self.gateway:
+            if capture.day != self.day:
+                continue
+            key = (capture.tenant_id, capture.branch_id or UNASSIGNED, capture.currency)
+            net = capture.amount_minor - capture.fee_minor - capture.tax_minor
+            self.add(key, "captured_minor", capture.amount_minor)
+            self.add(key, "fees_minor", capture.fee_minor)
+            self.add(key, "tax_minor", capture.tax_minor)
+            if (capture.provider, capture.payment_ref) in self.settled_refs:
+                self.add(key, "settled_minor", net)
+            elif (self.as_of - capture.day).days > self.within:
+                detail = f"captured {capture.day.isoformat()}, unsettled after {self.within} days"
+                self.flag(
+                    key, UnmatchedItem("gateway", "not_settled", capture.payment_ref, net, detail)
+                )
+            else:
+                self.add(key, "awaiting_settlement_minor", net)
+            if (capture.tenant_id, capture.payment_ref) not in self.claimed:
+                self.flag(key, self._not_linked(capture))
+
+    def _not_linked(self, capture: GatewayCapture) -> UnmatchedItem:
+        reasons = {
+            fact.reason
+            for fact in self.inputs.unmatched
+            if (fact.provider, fact.payment_ref) == (capture.provider, capture.payment_ref)
+            and fact.fact_event_type == "gateway.payment_captured"
+        }
+        detail = "; ".join(sorted(reasons)) or "no payment of ours references it"
+        return UnmatchedItem(
+            "gateway", "not_linked", capture.payment_ref, capture.amount_minor, detail
+        )
+
+    def unapplied(self) -> None:
+        for fact in self.inputs.unmatched:
+            if fact.day != self.day or fact.fact_event_type == "gateway.payment_captured":
+                continue
+            key = (fact.tenant_id, fact.branch_id or UNASSIGNED, fact.currency or "XXX")
+            detail = f"{fact.fact_event_type}: {fact.reason}"
+            self.flag(
+                key,
+                UnmatchedItem(
+                    "gateway", "not_applied", fact.payment_ref, fact.amount_minor, detail
+                ),
+            )
+
+    def settlements(self) -> None:
+        nets = {
+            (c.provider, c.payment_ref): c.amount_minor - c.fee_minor - c.tax_minor
+            for c in self.gateway
+        }
+        unique = _unique(self.inputs.settlements, lambda s: (s.provider, s.settlement_ref))
+        for settlement in unique:
+            if settlement.day != self.day:
+                continue
+            key = (settlement.tenant_id, UNASSIGNED, settlement.currency)
+            refs = sorted(set(settlement.payment_refs))
+            missing = [ref for ref in refs if (settlement.provider, ref) not in nets]
+            for ref in missing:
+                detail = f"listed by settlement {settlement.settlement_ref}"
+                self.flag(key, UnmatchedItem("gateway", "settled_not_captured", ref, None, detail))
+            listed = sum(nets.get((settlement.provider, ref), 0) for ref in refs)
+            if not missing and listed != settlement.amount_minor:
+                self.flag(
+                    key,
+                    UnmatchedItem(
+                        "gateway",
+                        "settlement_mismatch",
+                        settlement.settlement_ref,
+                        settlement.amount_minor - listed,
+                        f"settled {settlement.amount_minor}, nets of the payments listed {listed}",
+                    ),
+                )
+
+
+def _unique(items: Iterable[_T], key: Callable[[_T], Hashable]) -> list[_T]:
+    """The first item of each key, in a fixed order whatever the input order."""
+    seen: dict[Hashable, _T] = {}
+    for item in sorted(items, key=repr):
+        seen.setdefault(key(item), item)
+    return list(seen.values())
