@@ -4,16 +4,16 @@ webhooks on the local platform, asserted to the paisa. Branch ``branch-1`` (Pune
 
 Day 1, 2025-03-03 (each appointment booked on 2025-03-01):
 
-- a1 MRI-BRAIN 850_000 paid by UPI (pay_A, fee 17_000, tax 3_060); two partial refunds
+- a1 MRI-BRAIN 850_000 paid by UPI (pay_A, fee 20_060 of which tax 3_060); two partial refunds
   100_000 and 50_000;
-- a2 CT-CHEST 450_000 by card (pay_B, fee 9_000, tax 1_620), charged back (lost dispute);
+- a2 CT-CHEST 450_000 by card (pay_B, fee 10_620 of which tax 1_620), charged back (lost dispute);
 - a3 MRI-KNEE 700_000: 200_000 paid in cash at the desk;
-- a4 deposit 300_000 (pay_D, fee 6_000, tax 1_080), cancelled 7 h ahead: 50% forfeited;
+- a4 deposit 300_000 (pay_D, fee 7_080 of which tax 1_080), cancelled 7 h ahead: 50% forfeited;
 - a5 XR-CHEST 60_000 keyed at the console as a card payment (pay_GHOST) the gateway
   never captured;
-- pay_X 120_000 (fee 2_400, tax 432) captured with no appointment: not linked to us.
+- pay_X 120_000 (fee 2_832 of which tax 432) captured with no appointment: not linked to us.
 
-Day 2, 2025-03-04: a6 CT-CHEST 450_000 (pay_E, fee 9_000, tax 1_620). That evening
+Day 2, 2025-03-04: a6 CT-CHEST 450_000 (pay_E, fee 10_620 of which tax 1_620). That evening
 settlement setl_1 pays out pay_A, pay_D (day 1) and pay_E (day 2): 829_940 + 292_920 +
 439_380 = 1_562_240. Judged on 2025-03-10 (3 days allowed): pay_B and pay_X unsettled.
 """
@@ -191,12 +191,12 @@ def _scenario(client: FlaskClient) -> None:
     _book(client, "a6", "CT-CHEST", "CT", "2025-03-05T13:00:00")
     # Day 1
     deposit = _capture(
-        client, "pay_D", 300_000, 6_000, 1_080, "a4", "2025-03-03T09:00:00", kind="deposit"
+        client, "pay_D", 300_000, 7_080, 1_080, "a4", "2025-03-03T09:00:00", kind="deposit"
     )
     assert deposit
-    pay_a = _capture(client, "pay_A", 850_000, 17_000, 3_060, "a1", "2025-03-03T10:00:00")
+    pay_a = _capture(client, "pay_A", 850_000, 20_060, 3_060, "a1", "2025-03-03T10:00:00")
     pay_b = _capture(
-        client, "pay_B", 450_000, 9_000, 1_620, "a2", "2025-03-03T11:00:00", method="card"
+        client, "pay_B", 450_000, 10_620, 1_620, "a2", "2025-03-03T11:00:00", method="card"
     )
     _take(client, "a3", "cash-a3", 200_000, "cash", "2025-03-03T12:00:00", "cash")
     cancel = {
@@ -206,7 +206,7 @@ def _scenario(client: FlaskClient) -> None:
         "occurred_at": _at("2025-03-03T13:00:00"),
     }
     _send(client, "cancel_appointment", cancel)
-    _capture(client, "pay_X", 120_000, 2_400, 432, None, "2025-03-03T14:00:00")
+    _capture(client, "pay_X", 120_000, 2_832, 432, None, "2025-03-03T14:00:00")
     _refund(client, pay_a, "rfnd_A1", 100_000, "2025-03-03T15:00:00")
     _refund(client, pay_a, "rfnd_A2", 50_000, "2025-03-03T16:00:00")
     _take(client, "a5", "card-a5", 60_000, "card", "2025-03-03T17:00:00", "console", "pay_GHOST")
@@ -227,13 +227,13 @@ def _scenario(client: FlaskClient) -> None:
         "dl-B",
     )
     # Day 2
-    _capture(client, "pay_E", 450_000, 9_000, 1_620, "a6", "2025-03-04T10:00:00")
+    _capture(client, "pay_E", 450_000, 10_620, 1_620, "a6", "2025-03-04T10:00:00")
     settlement = {
         "id": "setl_1",
         "entity": "settlement",
         "amount": 1_562_240,
         "status": "processed",
-        "fees": 32_000,
+        "fees": 37_760,
         "tax": 5_760,
         "utr": "UTR0000000001",
         "payment_ids": ["pay_A", "pay_D", "pay_E"],
@@ -262,7 +262,7 @@ def test_a_hand_computed_day_is_reconciled_to_the_paisa(
         "expected_minor": 1_260_000,
         "captured_minor": 1_720_000,  # pay_A, pay_B, pay_D, pay_X
         "settled_minor": 1_122_860,  # pay_A 829_940 + pay_D 292_920
-        "fees_minor": 34_400,
+        "fees_minor": 40_592,
         "tax_minor": 6_192,
         "cash_minor": 200_000,
         "deposits_held_minor": 150_000,  # 300_000 taken - 150_000 forfeited
@@ -285,7 +285,7 @@ def test_a_hand_computed_day_is_reconciled_to_the_paisa(
         "expected_minor": 450_000,
         "captured_minor": 450_000,
         "settled_minor": 439_380,
-        "fees_minor": 9_000,
+        "fees_minor": 10_620,
         "tax_minor": 1_620,
     }
     assert day2.unmatched == ()

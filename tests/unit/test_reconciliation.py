@@ -28,7 +28,9 @@ def paid(
 
 
 def captured(ref: str, amount: int, fee: int, tax: int, day: date = D1) -> r.GatewayCapture:
-    return r.GatewayCapture(T, B, day, "razorpay", ref, amount, "INR", fee, tax)
+    """``fee`` here is before the tax on it; the gateway reports the fee with the tax
+    included (as Razorpay does), which is what is passed on."""
+    return r.GatewayCapture(T, B, day, "razorpay", ref, amount, "INR", fee + tax, tax)
 
 
 def inputs() -> r.DayInputs:
@@ -81,7 +83,7 @@ def test_a_day_is_reconciled_to_the_minor_unit() -> None:
     # 100_000 + 50_000 + 20_000 + 30_000 - 10_000 refund - 40_000 chargeback
     assert day.expected_minor == 150_000
     assert day.captured_minor == 165_000  # pay_A + pay_B + pay_X
-    assert (day.fees_minor, day.tax_minor) == (3_300, 594)
+    assert (day.fees_minor, day.tax_minor) == (3_300 + 594, 594)  # fees include the tax
     assert day.settled_minor == 97_640  # only pay_A is listed by a settlement
     assert day.cash_minor == 20_000
     assert (day.refunds_minor, day.reversals_minor) == (10_000, 40_000)

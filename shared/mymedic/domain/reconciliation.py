@@ -15,9 +15,9 @@ Matching rules:
 - a gateway capture of the day that no recorded payment references ->
   ``not_linked`` (with the reason the ingestion gave, ``payment.unmatched``);
 - a capture is settled when a settlement lists its payment reference; its net
-  (amount - fee - tax on fee) counts as settled on the capture's own day, so one
-  settlement may settle several days; a capture older than ``settle_within_days`` on
-  ``as_of`` that no settlement lists -> ``not_settled``;
+  (amount - fee; the gateways' fee includes the tax on it) counts as settled on the
+  capture's own day, so one settlement may settle several days; a capture older than
+  ``settle_within_days`` on ``as_of`` that no settlement lists -> ``not_settled``;
 - a settlement listing a payment no capture is known for -> ``settled_not_captured``
   (on the settlement's day); a settlement whose amount differs from the sum of the
   nets it lists -> ``settlement_mismatch`` (on the settlement's day);
@@ -335,7 +335,7 @@ class _Run:
             if capture.day != self.day:
                 continue
             key = (capture.tenant_id, capture.branch_id or UNASSIGNED, capture.currency)
-            net = capture.amount_minor - capture.fee_minor - capture.tax_minor
+            net = capture.amount_minor - capture.fee_minor
             self.add(key, "captured_minor", capture.amount_minor)
             self.add(key, "fees_minor", capture.fee_minor)
             self.add(key, "tax_minor", capture.tax_minor)
@@ -377,10 +377,7 @@ class _Run:
             )
 
     def settlements(self) -> None:
-        nets = {
-            (c.provider, c.payment_ref): c.amount_minor - c.fee_minor - c.tax_minor
-            for c in self.gateway
-        }
+        nets = {(c.provider, c.payment_ref): c.amount_minor - c.fee_minor for c in self.gateway}
         unique = _unique(self.inputs.settlements, lambda s: (s.provider, s.settlement_ref))
         for settlement in unique:
             if settlement.day != self.day:
