@@ -96,7 +96,6 @@ def apply_payments(uow: DocumentUnitOfWork, event: EventEnvelope) -> None:
             doc["appointment_status"] = _STATUS_AFTER[type(data)]
             uow.put(PAYMENTS, tenant, data.appointment_id, _with_totals(doc))
         case e.AppointmentPaymentTaken():
-            doc = _existing(uow, tenant, data.appointment_id)
             payment = {
                 "payment_id": data.payment_id,
                 "kind": data.kind.value,
@@ -106,10 +105,8 @@ def apply_payments(uow: DocumentUnitOfWork, event: EventEnvelope) -> None:
                 "provider": data.provider,
                 "taken_at": when,
             }
-            doc["payments"] = _upsert(doc["payments"], "payment_id", payment)
-            uow.put(PAYMENTS, tenant, data.appointment_id, _with_totals(doc))
+            _record(uow, tenant, data.appointment_id, "payments", key="payment_id", entry=payment)
         case e.AppointmentPaymentRefunded():
-            doc = _existing(uow, tenant, data.appointment_id)
             refund = {
                 "refund_id": data.refund_id,
                 "payment_id": data.payment_id,
@@ -118,10 +115,8 @@ def apply_payments(uow: DocumentUnitOfWork, event: EventEnvelope) -> None:
                 "reason": data.reason,
                 "refunded_at": when,
             }
-            doc["refunds"] = _upsert(doc["refunds"], "refund_id", refund)
-            uow.put(PAYMENTS, tenant, data.appointment_id, _with_totals(doc))
+            _record(uow, tenant, data.appointment_id, "refunds", key="refund_id", entry=refund)
         case e.DepositForfeited():
-            doc = _existing(uow, tenant, data.appointment_id)
             forfeiture = {
                 "event_id": event.event_id,
                 "amount_minor": data.amount_minor,
@@ -129,8 +124,24 @@ def apply_payments(uow: DocumentUnitOfWork, event: EventEnvelope) -> None:
                 "trigger": data.trigger,
                 "forfeited_at": when,
             }
-            doc["forfeitures"] = _upsert(doc["forfeitures"], "event_id", forfeiture)
-            uow.put(PAYMENTS, tenant, data.appointment_id, _with_totals(doc))
+            _record(
+                uow, tenant, data.appointment_id, "forfeitures", key="event_id", entry=forfeiture
+            )
+
+
+def _record(
+    uow: DocumentUnitOfWork,
+    tenant: str,
+    appointment_id: str,
+    entries: str,
+    *,
+    key: str,
+    entry: dict[str, Any],
+) -> None:
+    """Add a money movement to the appointment's document and recompute its totals."""
+    doc = _existing(uow, tenant, appointment_id)
+    doc[entries] = _upsert(doc[entries], key, entry)
+    uow.put(PAYMENTS, tenant, appointment_id, _with_totals(doc))
 
 
 def _existing(uow: DocumentUnitOfWork, tenant: str, appointment_id: str) -> Document:
