@@ -652,6 +652,9 @@ class GatewayRefundRecorded(_GatewayEvent):
     status: Literal["pending", "processed", "failed", "cancelled"]
     amount_minor: MinorUnits
     currency: CurrencyCode
+    # Our refund id, from the metadata/notes we set when we asked the gateway to refund:
+    # the gateway's refund of a refund we recorded already (matched, not applied again).
+    refund_id: Identifier | None = None
 
 
 class GatewayDisputeRecorded(_GatewayEvent):
@@ -700,6 +703,45 @@ class SettlementRecorded(EventPayload):
     settled_at: AwareDatetime | None = None
     # The gateway payment refs the settlement pays out, when known (reconciliation).
     payment_refs: list[ProviderRef] = Field(default_factory=list, max_length=10_000)
+
+    def entity_id(self) -> str:
+        return f"{self.provider}:{self.settlement_ref}"
+
+
+SettlementItemKind = Literal["payment", "refund", "dispute", "adjustment", "other"]
+SignedMinorUnits = Annotated[int, Field(ge=-(10**12), le=10**12)]
+
+
+class SettlementItem(BaseModel):
+    """One line of a settlement's detail: a payment it pays out, a refund or dispute it
+    deducts, an adjustment. ``net_minor`` is what the line adds to the settlement
+    (negative for deductions); ``fee_minor`` includes ``tax_minor``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: SettlementItemKind
+    item_ref: ProviderRef
+    payment_ref: ProviderRef | None = None
+    amount_minor: MinorUnits
+    fee_minor: MinorUnits = 0
+    tax_minor: MinorUnits = 0
+    net_minor: SignedMinorUnits
+
+
+class SettlementItemized(EventPayload):
+    """The lines of a settlement, fetched from the gateway after it was recorded (the
+    Razorpay settlement recon, the balance transactions of a Stripe payout): its webhook
+    does not list what it pays out. On the settlement's own stream; a fetch that finds
+    the same lines again appends nothing."""
+
+    event_type: ClassVar[str] = "gateway.settlement_itemized"
+    category: ClassVar[str] = "settlement"
+
+    provider: GatewayProvider
+    settlement_ref: ProviderRef
+    source: Literal["razorpay_settlement_recon", "stripe_balance_transactions"]
+    currency: CurrencyCode
+    items: list[SettlementItem] = Field(max_length=10_000)
 
     def entity_id(self) -> str:
         return f"{self.provider}:{self.settlement_ref}"
@@ -762,6 +804,7 @@ CATALOGUE: dict[str, type[EventPayload]] = {
         GatewayDisputeRecorded,
         PaymentUnmatched,
         SettlementRecorded,
+        SettlementItemized,
         GatewayPaymentIndexed,
     )
 }
