@@ -547,3 +547,100 @@ def test_an_unconfigured_secret_answers_503(platform: Platform) -> None:
     body = razorpay_event("payment.captured", rzp_payment())
     assert post_razorpay(app, body, "e1").status_code == 503
     assert app.post("/webhooks/stripe", data=b"{}").status_code == 503
+
+
+# --- the gateway confirming what we recorded first ---------------------------------------
+
+
+def _take_at_console(client: FlaskClient, amount: int, reference: str) -> None:
+    body = {
+        "tenant_id": TENANT,
+        "branch_id": BRANCH,
+        "appointment_id": "apt-1",
+        "payment_id": "pay-apt-1",
+        "kind": "payment",
+        "amount_minor": amount,
+        "currency": "INR",
+        "mode": "upi",
+        "provider": "razorpay",
+        "provider_reference": reference,
+    }
+    response = client.post("/commands/take_payment", json=body, headers=bearer())
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_capture_of_a_payment_keyed_at_the_console_is_a_match_not_a_second_payment(
+    client: FlaskClient, platform: Platform
+) -> None:
+    _take_at_console(client, 200_000, "pay_DESlfW9H8K9uqM")
+    response = post_razorpay(client, razorpay_event("payment.captured", rzp_payment()), "c1")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["applied"] == 0
+    assert len(of_type(platform, "appointment.payment_taken")) == 1
+    assert of_type(platform, "payment.unmatched") == []
+
+
+def test_a_capture_of_a_console_payment_with_another_amount_is_flagged(
+    client: FlaskClient, platform: Platform
+) -> None:
+    _take_at_console(client, 150_000, "pay_DESlfW9H8K9uqM")
+    post_razorpay(client, razorpay_event("payment.captured", rzp_payment()), "c1")
+    assert len(of_type(platform, "appointment.payment_taken")) == 1
+    [flag] = of_type(platform, "payment.unmatched")
+    assert "already recorded" in flag.payload["reason"]
+
+
+def _refund_entity(notes: dict[str, str] | list[Any]) -> dict[str, Any]:
+    return {
+        "refund": {
+            "entity": {
+                "id": "rfnd_FP8QHiV938haTz",
+                "entity": "refund",
+                "amount": 50_000,
+                "currency": "INR",
+                "payment_id": "pay_DESlfW9H8K9uqM",
+                "notes": notes,
+                "status": "processed",
+                "created_at": 1772438500,
+            }
+        }
+    }
+
+
+def test_the_gateway_refund_of_a_refund_we_recorded_is_matched_not_applied_twice(
+    client: FlaskClient, platform: Platform
+) -> None:
+    post_razorpay(client, razorpay_event("payment.captured", rzp_payment()), "c1")
+    body = {
+        "tenant_id": TENANT,
+        "branch_id": BRANCH,
+        "appointment_id": "apt-1",
+        "refund_id": "rfd-1",
+        "payment_id": "pay-apt-1",
+        "amount_minor": 50_000,
+        "currency": "INR",
+        "reason": "patient asked",
+    }
+    response = client.post("/commands/refund_appointment_payment", json=body, headers=bearer())
+    assert response.status_code == 201, response.get_json()
+    refund = _refund_entity({"mymedic_refund_id": "rfd-1"})
+    response = post_razorpay(client, razorpay_event("refund.processed", refund), "r1")
+    assert response.status_code == 200, response.get_json()
+    [refunded] = of_type(platform, "appointment.payment_refunded")
+    assert refunded.payload["refund_id"] == "rfd-1"
+    [fact] = of_type(platform, "gateway.refund_recorded")
+    assert fact.payload["refund_id"] == "rfd-1" and fact.payload["applied_to"] == []
+    assert of_type(platform, "payment.unmatched") == []
+
+
+def test_a_refund_made_at_the_gateway_is_applied_under_its_own_id(
+    client: FlaskClient, platform: Platform
+) -> None:
+    post_razorpay(client, razorpay_event("payment.captured", rzp_payment()), "c1")
+    refund = _refund_entity([])
+    response = post_razorpay(client, razorpay_event("refund.processed", refund), "r1")
+    assert response.get_json()["applied"] == 1
+    [refunded] = of_type(platform, "appointment.payment_refunded")
+    assert refunded.payload["refund_id"] == "rfnd_FP8QHiV938haTz"
+    [fact] = of_type(platform, "gateway.refund_recorded")
+    assert fact.payload["refund_id"] is None

@@ -9,7 +9,10 @@ echoes them in every webhook about that payment:
 - ``mymedic_appointment``: the appointment the money is for;
 - ``mymedic_invoice``: the invoice the money settles (with or without an appointment);
 - ``mymedic_payment_id``: our payment id (else the provider's payment id);
-- ``mymedic_kind``: ``deposit`` or ``payment`` (the default).
+- ``mymedic_kind``: ``deposit`` or ``payment`` (the default);
+- ``mymedic_refund_id``: on a refund we asked the gateway for (Stripe refund
+  ``metadata``, Razorpay refund ``notes``), our refund id: the gateway's refund is then
+  matched to the refund we recorded, not applied a second time.
 
 Refunds and disputes usually carry no metadata of their own: they inherit the links
 of the payment (recorded on its gateway stream, or embedded in the webhook).
@@ -34,7 +37,16 @@ APPOINTMENT_KEY = "mymedic_appointment"
 INVOICE_KEY = "mymedic_invoice"
 PAYMENT_ID_KEY = "mymedic_payment_id"
 KIND_KEY = "mymedic_kind"
-LINK_KEYS = (TENANT_KEY, BRANCH_KEY, APPOINTMENT_KEY, INVOICE_KEY, PAYMENT_ID_KEY, KIND_KEY)
+REFUND_ID_KEY = "mymedic_refund_id"
+LINK_KEYS = (
+    TENANT_KEY,
+    BRANCH_KEY,
+    APPOINTMENT_KEY,
+    INVOICE_KEY,
+    PAYMENT_ID_KEY,
+    KIND_KEY,
+    REFUND_ID_KEY,
+)
 
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
@@ -53,6 +65,7 @@ class PaymentLink:
     invoice_id: str | None = None
     payment_id: str | None = None
     kind: PaymentKind = PaymentKind.PAYMENT
+    refund_id: str | None = None
     invalid: tuple[str, ...] = ()
 
     @property
@@ -70,6 +83,7 @@ class PaymentLink:
             invoice_id=self.invoice_id or fallback.invoice_id,
             payment_id=self.payment_id or fallback.payment_id,
             kind=self.kind if self.kind is not PaymentKind.PAYMENT else fallback.kind,
+            refund_id=self.refund_id or fallback.refund_id,
             invalid=self.invalid,
         )
 
@@ -101,6 +115,7 @@ def link_from(values: Any) -> PaymentLink:
         invoice_id=found.get(INVOICE_KEY),
         payment_id=found.get(PAYMENT_ID_KEY),
         kind=PaymentKind(found.get(KIND_KEY, PaymentKind.PAYMENT.value)),
+        refund_id=found.get(REFUND_ID_KEY),
         invalid=tuple(invalid),
     )
 

@@ -281,6 +281,8 @@ class _FactPlan:
         if branch is None or branch == "*":
             self.reviews.append((f"{category} {entity} has no branch", stream))
             return
+        if _recorded_already(history, link, self.fact, reversal):
+            return  # we recorded it first (console, or our refund request): matched
         fields = self._command_fields(link, branch, reversal)
         command: c.Command
         if category == "appointment":
@@ -318,7 +320,8 @@ class _FactPlan:
         }
         if reversal:
             reason = "chargeback" if fact.kind == "dispute" else "refund"
-            fields.update(refund_id=fact.ref, reason=f"{fact.provider} {reason}")
+            refund_id = link.refund_id if fact.kind == "refund" and link.refund_id else fact.ref
+            fields.update(refund_id=refund_id, reason=f"{fact.provider} {reason}")
         else:
             mode = PaymentMode.UPI if fact.method == "upi" else PaymentMode.CARD
             fields.update(mode=mode, provider=fact.provider, provider_reference=fact.payment_ref)
@@ -360,7 +363,9 @@ class _FactPlan:
                     **common, failure_code=fact.detail, method=fact.method
                 )
             case "refund":
-                return e.GatewayRefundRecorded(**common, refund_ref=fact.ref, status=fact.status)
+                return e.GatewayRefundRecorded(
+                    **common, refund_ref=fact.ref, status=fact.status, refund_id=link.refund_id
+                )
             case _:
                 return e.GatewayDisputeRecorded(
                     **common, dispute_ref=fact.ref, phase=fact.status, reason=fact.detail
@@ -436,6 +441,35 @@ def _applied(history: list[EventEnvelope], ref: str | None) -> bool:
             isinstance(data, e.GatewayDisputeRecorded)
             and data.dispute_ref == ref
             and data.applied_to
+        ):
+            return True
+    return False
+
+
+def _recorded_already(
+    history: list[EventEnvelope], link: PaymentLink, fact: GatewayFact, reversal: bool
+) -> bool:
+    """Whether the appointment or invoice holds this money already, recorded by us
+    before the gateway told us: a payment keyed at the console with the gateway's
+    reference (same payment id and amount), or a refund we asked the gateway for (our
+    refund id in its metadata). A payment id recorded with another amount is not a
+    match: deciding it again refuses it, which flags it for review."""
+    payment_id = link.payment_id or fact.payment_ref
+    for envelope in history:
+        data = envelope.data()
+        if reversal:
+            if (
+                fact.kind == "refund"
+                and link.refund_id is not None
+                and isinstance(data, e.AppointmentPaymentRefunded | e.RefundIssued)
+                and data.refund_id == link.refund_id
+            ):
+                return True
+        elif (
+            isinstance(data, e.AppointmentPaymentTaken | e.PaymentCaptured)
+            and data.payment_id == payment_id
+            and (data.amount_minor, data.currency) == (fact.amount_minor, fact.currency)
+            and data.provider_reference in (None, fact.payment_ref)
         ):
             return True
     return False
