@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol, TypeVar
 
 from mymedic.domain.envelope import EventEnvelope
@@ -227,6 +228,15 @@ class WarehouseUnitOfWork(CheckpointedUnitOfWork, Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class DateRange:
+    """``column`` between ``start`` and ``end``, both days included."""
+
+    column: str
+    start: date
+    end: date
+
+
 class Warehouse(Protocol):
     def ensure_schema(self) -> None: ...
 
@@ -234,8 +244,18 @@ class Warehouse(Protocol):
         """As DocumentStore.transact: one atomic unit of work, possibly retried."""
         ...
 
-    def query(self, sql_name: str, params: dict[str, Any] | None = None) -> list[Row]:
-        """Run a named report view, filtered by the given columns."""
+    def query(
+        self,
+        sql_name: str,
+        params: dict[str, Any] | None = None,
+        *,
+        between: DateRange | None = None,
+    ) -> list[Row]:
+        """Run a named report view, filtered by the given columns (equal) and range."""
+        ...
+
+    def columns(self, sql_name: str) -> list[str]:
+        """The columns of a view or table, in order (a report's headers when it is empty)."""
         ...
 
     def reset_projection(self, projection: str, tables: Iterable[str]) -> None: ...

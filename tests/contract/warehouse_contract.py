@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from mymedic.ports import Row, Warehouse, WarehouseUnitOfWork
+from mymedic.ports import DateRange, Row, Warehouse, WarehouseUnitOfWork
 
 AT = datetime(2026, 1, 5, 4, 30, tzinfo=UTC)
 
@@ -183,6 +183,29 @@ class WarehouseContract:
             warehouse.query("rpt_patient_volume", {"no_such_column": 1})
         with pytest.raises(KeyError):
             warehouse.query("information_schema.tables")
+
+    def test_a_view_is_filtered_by_a_date_range_and_names_its_columns(
+        self, warehouse: Warehouse
+    ) -> None:
+        for n, day in enumerate((date(2026, 1, 5), date(2026, 2, 5), date(2026, 3, 5))):
+            _put(warehouse, "fct_appointment", appointment_row(f"a{n}", "p1", "completed", day))
+        months = [
+            row["month"]
+            for row in warehouse.query(
+                "rpt_patient_volume",
+                {"tenant_id": "t1"},
+                between=DateRange("month", date(2026, 2, 1), date(2026, 3, 1)),
+            )
+        ]
+        assert months == [date(2026, 2, 1), date(2026, 3, 1)]
+        empty = DateRange("month", date(2020, 1, 1), date(2020, 12, 31))
+        assert warehouse.query("rpt_patient_volume", between=empty) == []
+        columns = warehouse.columns("rpt_patient_volume")
+        assert columns[:4] == ["tenant_id", "branch_id", "modality", "month"]
+        with pytest.raises(KeyError):
+            warehouse.query("rpt_patient_volume", between=DateRange("nope", empty.start, empty.end))
+        with pytest.raises(KeyError):
+            warehouse.columns("information_schema.tables")
 
     def test_money_report_views_run(self, warehouse: Warehouse) -> None:
         """The money reports' SQL (a date spine, a cross join, if/countif) on every

@@ -84,7 +84,7 @@ from sqlglot import exp
 
 from mymedic.adapters.keyed_rows import CHECKPOINTS, KeyedRows
 from mymedic.adapters.sql_catalog import TableDef, merge_sql, sql_files, table_defs
-from mymedic.ports import Row, TransientBackendError
+from mymedic.ports import DateRange, Row, TransientBackendError
 from mymedic.settings import Settings
 
 T = TypeVar("T")
@@ -272,25 +272,47 @@ class BigQueryWarehouse:
             return result
         raise AssertionError("unreachable")
 
-    def query(self, sql_name: str, params: dict[str, Any] | None = None) -> list[Row]:
-        views = {f.name for f in sql_files() if f.layer in ("marts", "reports")} | set(self.tables)
-        if sql_name not in views:
-            raise KeyError(f"no warehouse view or table named {sql_name}")
+    def query(
+        self,
+        sql_name: str,
+        params: dict[str, Any] | None = None,
+        *,
+        between: DateRange | None = None,
+    ) -> list[Row]:
+        self._known(sql_name)
         columns = self._columns(sql_name)
         filters = params or {}
-        unknown = set(filters) - set(columns)
+        unknown = (set(filters) | ({between.column} if between else set())) - set(columns)
         if unknown:
             raise KeyError(f"{sql_name} has no column {sorted(unknown)}")
         names = list(filters)
-        where = " and ".join(f"{name} = @f{i}" for i, name in enumerate(names)) or "true"
+        conditions = [f"{name} = @f{i}" for i, name in enumerate(names)]
+        parameters: list[QueryParameter] = [
+            ScalarQueryParameter(f"f{i}", columns[name], filters[name])
+            for i, name in enumerate(names)
+        ]
+        if between is not None:
+            kind = columns[between.column]
+            conditions.append(f"{between.column} between @range_start and @range_end")
+            parameters += [
+                ScalarQueryParameter("range_start", kind, between.start),
+                ScalarQueryParameter("range_end", kind, between.end),
+            ]
+        where = " and ".join(conditions) or "true"
         order = ", ".join(columns)
         return self._run(
             f"select * from {self._qualified(sql_name)} where {where} order by {order}",
-            [
-                ScalarQueryParameter(f"f{i}", columns[name], filters[name])
-                for i, name in enumerate(names)
-            ],
+            parameters,
         )
+
+    def columns(self, sql_name: str) -> list[str]:
+        self._known(sql_name)
+        return list(self._columns(sql_name))
+
+    def _known(self, sql_name: str) -> None:
+        views = {f.name for f in sql_files() if f.layer in ("marts", "reports")} | set(self.tables)
+        if sql_name not in views:
+            raise KeyError(f"no warehouse view or table named {sql_name}")
 
     def reset_projection(self, projection: str, tables: Iterable[str]) -> None:
         names = list(tables)

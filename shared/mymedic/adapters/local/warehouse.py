@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from mymedic.adapters.keyed_rows import CHECKPOINTS, KeyedRows
 from mymedic.adapters.sql_catalog import TableDef, merge_sql, sql_files, table_defs, to_duckdb
-from mymedic.ports import Row
+from mymedic.ports import DateRange, Row
 
 _CHECKPOINTS = CHECKPOINTS
 T = TypeVar("T")
@@ -123,12 +123,37 @@ class DuckDbWarehouse:
             self._conn.commit()
             return result
 
-    def query(self, sql_name: str, params: dict[str, Any] | None = None) -> list[Row]:
+    def query(
+        self,
+        sql_name: str,
+        params: dict[str, Any] | None = None,
+        *,
+        between: DateRange | None = None,
+    ) -> list[Row]:
+        columns = self.columns(sql_name)
+        filters = params or {}
+        unknown = (set(filters) | ({between.column} if between else set())) - set(columns)
+        if unknown:
+            raise KeyError(f"{sql_name} has no column {sorted(unknown)}")
+        conditions = [f"{name} = ?" for name in filters]
+        values = list(filters.values())
+        if between is not None:
+            conditions.append(f"{between.column} between ? and ?")
+            values += [between.start, between.end]
+        where = " and ".join(conditions) or "true"
+        order = ", ".join(columns)
+        with self._lock:
+            result = self._conn.execute(
+                f"select * from {sql_name} where {where} order by {order}", values
+            )
+            return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+
+    def columns(self, sql_name: str) -> list[str]:
         views = {f.name for f in sql_files() if f.layer in ("marts", "reports")} | set(self._tables)
         if sql_name not in views:
             raise KeyError(f"no warehouse view or table named {sql_name}")
         with self._lock:
-            columns = [
+            return [
                 r[0]
                 for r in self._conn.execute(
                     "select column_name from information_schema.columns where table_name = ?"
@@ -136,17 +161,6 @@ class DuckDbWarehouse:
                     [sql_name],
                 ).fetchall()
             ]
-            filters = params or {}
-            unknown = set(filters) - set(columns)
-            if unknown:
-                raise KeyError(f"{sql_name} has no column {sorted(unknown)}")
-            where = " and ".join(f"{name} = ?" for name in filters) or "true"
-            order = ", ".join(columns)
-            result = self._conn.execute(
-                f"select * from {sql_name} where {where} order by {order}",
-                list(filters.values()),
-            )
-            return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
 
     def reset_projection(self, projection: str, tables: Iterable[str]) -> None:
         with self._lock:
