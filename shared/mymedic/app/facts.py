@@ -1,6 +1,7 @@
 """Warehouse facts and dimensions from events: fct_appointment and dim_patient (and
 integration_quarantine, see ``quarantine_facts``; dim_branch, see ``branch_facts``;
-fct_invoice, fct_payment, fct_refund and fct_forfeiture, see ``payment_facts``)."""
+fct_invoice, fct_payment, fct_refund and fct_forfeiture, see ``payment_facts``; the
+gateways' captures and settlements, see ``settlement_facts``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ from mymedic.app.branch_facts import BRANCHES, apply_branch, prefetch_branches
 from mymedic.app.payment_facts import EVENT_TYPES as MONEY_EVENTS
 from mymedic.app.payment_facts import MONEY_TABLES, apply_money, prefetch_money
 from mymedic.app.quarantine_facts import QUARANTINE, apply_quarantine, prefetch_quarantine
+from mymedic.app.settlement_facts import CATEGORIES as SETTLEMENT_CATEGORIES
+from mymedic.app.settlement_facts import EVENT_TYPES as SETTLEMENT_EVENTS
+from mymedic.app.settlement_facts import (
+    SETTLEMENT_TABLES,
+    apply_settlement,
+    prefetch_settlement,
+)
 from mymedic.domain import events as e
 from mymedic.domain.envelope import EventEnvelope
 from mymedic.ports import Row, WarehouseUnitOfWork
@@ -21,8 +29,10 @@ PATIENTS = "dim_patient"
 
 class WarehouseFactsProjection:
     name = "warehouse_facts"
-    categories = frozenset({"appointment", "patient", "zoho", "invoice", "branch"})
-    tables = (APPOINTMENTS, PATIENTS, QUARANTINE, BRANCHES, *MONEY_TABLES)
+    categories = (
+        frozenset({"appointment", "patient", "zoho", "invoice", "branch"}) | SETTLEMENT_CATEGORIES
+    )
+    tables = (APPOINTMENTS, PATIENTS, QUARANTINE, BRANCHES, *MONEY_TABLES, *SETTLEMENT_TABLES)
 
     def prefetch(self, uow: WarehouseUnitOfWork, events: Sequence[EventEnvelope]) -> None:
         appointments = [
@@ -34,6 +44,7 @@ class WarehouseFactsProjection:
         prefetch_quarantine(uow, events)
         prefetch_branches(uow, events)
         prefetch_money(uow, events)
+        prefetch_settlement(uow, events)
 
     def apply(self, uow: WarehouseUnitOfWork, event: EventEnvelope) -> None:
         if event.category == "zoho":
@@ -44,6 +55,9 @@ class WarehouseFactsProjection:
             return
         if event.event_type in MONEY_EVENTS:
             apply_money(uow, event)
+            return
+        if event.event_type in SETTLEMENT_EVENTS:
+            apply_settlement(uow, event)
             return
         data = event.data()
         audit = {"updated_at": event.occurred_at, "last_event_id": event.event_id}
