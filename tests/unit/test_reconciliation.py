@@ -54,6 +54,10 @@ def inputs() -> r.DayInputs:
             captured("pay_X", 15_000, 300, 54),
             captured("pay_C", 70_000, 1_400, 252, day=D2),
         ],
+        # rfnd_1 was initiated at the gateway: recorded under its own id (no refund_id).
+        gateway_refunds=[
+            r.GatewayRefund("razorpay", "rfnd_1", None, "pay_B", "processed", 10_000, "INR")
+        ],
         disputes=[r.GatewayDispute("razorpay", "pay_A", "disp_1", "lost", 40_000, "INR")],
         unmatched=[
             r.GatewayUnmatched(
@@ -142,3 +146,96 @@ def test_a_recent_capture_awaits_its_settlement_and_mismatches_are_flagged() -> 
     assert [(i.reason, i.reference) for i in by_branch[r.UNASSIGNED].unmatched] == [
         ("settled_not_captured", "pay_2")
     ]
+
+
+D3 = date(2025, 3, 5)
+
+
+def line(
+    kind: str, ref: str, payment: str | None, amount: int, fee: int, tax: int, net: int
+) -> r.SettledItem:
+    return r.SettledItem(kind, ref, payment, amount, fee, tax, net)
+
+
+def itemized_day() -> r.DayInputs:
+    """Day 3: settlements itemized by the settlement-detail job, and refunds matched to
+    the gateways' refunds."""
+    return r.DayInputs(
+        payments=[
+            paid("q1", 100_000, "upi", "razorpay", "pay_P", day=D3),
+            paid("q2", 50_000, "card", "razorpay", "pay_Q", day=D3),
+            paid("q3", 80_000, "card", "stripe", "pi_R", day=D3),
+            paid("q4", 30_000, "cash", "cash", day=D3),
+        ],
+        refunds=[
+            r.RecordedRefund(T, B, D3, "rf_1", "q1", 20_000, "INR"),
+            r.RecordedRefund(T, B, D3, "rf_2", "q2", 5_000, "INR"),
+            r.RecordedRefund(T, B, D3, "rf_3", "q3", 10_000, "INR"),
+            r.RecordedRefund(T, B, D3, "rf_4", "q4", 5_000, "INR"),  # cash: no gateway
+        ],
+        captures=[
+            captured("pay_P", 100_000, 2_000, 360, day=D3),
+            captured("pay_Q", 50_000, 1_000, 180, day=D3),  # the line says 1_416
+            # Stripe's webhook does not carry the fee: the payout's line does.
+            r.GatewayCapture(T, B, D3, "stripe", "pi_R", 80_000, "INR", fee_known=False),
+        ],
+        gateway_refunds=[
+            r.GatewayRefund("razorpay", "rfnd_G1", "rf_1", "pay_P", "processed", 20_000, "INR"),
+            r.GatewayRefund("razorpay", "rfnd_G2", "rf_2", "pay_Q", "failed", 5_000, "INR"),
+            r.GatewayRefund("stripe", "re_3", "rf_3", "pi_R", "processed", 9_000, "INR"),
+        ],
+        settlements=[
+            # 97_640 + 48_584 - 20_000 = 126_224: what it paid out
+            r.Settlement(
+                T,
+                D3,
+                "razorpay",
+                "setl_A",
+                126_224,
+                "INR",
+                items=(
+                    line("payment", "pay_P", "pay_P", 100_000, 2_360, 360, 97_640),
+                    line("payment", "pay_Q", "pay_Q", 50_000, 1_416, 216, 48_584),
+                    line("refund", "rfnd_G1", "pay_P", 20_000, 0, 0, -20_000),
+                ),
+            ),
+            # 76_460 - 1_500 = 74_960, but 75_000 reached the bank
+            r.Settlement(
+                T,
+                D3,
+                "stripe",
+                "po_B",
+                75_000,
+                "INR",
+                items=(
+                    line("payment", "txn_R", "pi_R", 80_000, 3_540, 540, 76_460),
+                    line("adjustment", "txn_adj", None, 1_500, 0, 0, -1_500),
+                ),
+            ),
+            r.Settlement(T, D3, "razorpay", "setl_C", 12_345, "INR"),  # not itemized yet
+        ],
+    )
+
+
+def test_itemized_settlements_and_gateway_refunds_are_reconciled() -> None:
+    day, settlements = r.reconcile(itemized_day(), D3, as_of=AS_OF)
+    assert (day.branch_id, settlements.branch_id) == (B, r.UNASSIGNED)
+    # 100_000 + 50_000 + 80_000 + 30_000 - 20_000 - 5_000 - 10_000 - 5_000
+    assert day.expected_minor == 220_000
+    assert day.captured_minor == 230_000
+    # pay_P 2_360 and pay_Q 1_180 as captured; pi_R 3_540 from its payout line
+    assert (day.fees_minor, day.tax_minor) == (7_080, 1_080)
+    # 97_640 + 48_820 + 76_460: every capture is listed by a line, none by payment_refs
+    assert day.settled_minor == 222_920
+    assert (day.cash_minor, day.refunds_minor, day.awaiting_settlement_minor) == (30_000, 40_000, 0)
+    assert [(i.side, i.reason, i.reference, i.amount_minor) for i in day.unmatched] == [
+        ("gateway", "fee_mismatch", "pay_Q", 236),  # 1_416 - 1_180
+        ("ours", "no_gateway_refund", "rf_2", 5_000),  # its gateway refund failed
+        ("ours", "refund_amount_mismatch", "rf_3", 1_000),  # 10_000 - 9_000
+    ]
+    assert "rfnd_G2 failed" in day.unmatched[1].detail
+    assert [(i.reason, i.reference, i.amount_minor) for i in settlements.unmatched] == [
+        ("not_itemized", "setl_C", 12_345),
+        ("settlement_mismatch", "po_B", 40),  # 75_000 - 74_960
+    ]
+    assert "settlement-detail" in settlements.unmatched[0].detail

@@ -39,6 +39,9 @@ class _Collected:
     disputes: dict[tuple[str, str], r.GatewayDispute] = field(default_factory=dict)
     unmatched: list[r.GatewayUnmatched] = field(default_factory=list)
     settlements: list[tuple[str, r.Settlement]] = field(default_factory=list)
+    gateway_refunds: dict[tuple[str, str], r.GatewayRefund] = field(default_factory=dict)
+    # The lines of each settlement (provider, settlement_ref), from its itemization.
+    lines: dict[tuple[str, str], tuple[r.SettledItem, ...]] = field(default_factory=dict)
 
     def day(self, envelope: EventEnvelope, branch: str | None, at: datetime | None = None) -> date:
         zone = self.zones.get((envelope.tenant_id, branch or ""))
@@ -69,20 +72,35 @@ def collect(store: EventStore) -> r.DayInputs:
                 **{**invoice.__dict__, "paid_minor": paid},
             )
     owner = {c.payment_ref: c.tenant_id for c in found.captures}
-    settlements = [
-        _owned(settlement, owner.get(next(iter(settlement.payment_refs), ""), tenant))
-        for tenant, settlement in found.settlements
-    ]
+    settlements = []
+    for tenant, recorded in found.settlements:
+        settlement = _itemized(recorded, found.lines)
+        settlements.append(
+            _owned(settlement, owner.get(next(iter(settlement.payment_refs), ""), tenant))
+        )
     return r.DayInputs(
         payments=list(found.payments.values()),
         refunds=list(found.refunds.values()),
         forfeitures=found.forfeitures,
         invoices=list(found.invoices.values()),
         captures=found.captures,
+        gateway_refunds=list(found.gateway_refunds.values()),
         disputes=list(found.disputes.values()),
         unmatched=found.unmatched,
         settlements=settlements,
     )
+
+
+def _itemized(
+    settlement: r.Settlement, lines: dict[tuple[str, str], tuple[r.SettledItem, ...]]
+) -> r.Settlement:
+    """The settlement with its lines, and the payments they pay out among its refs."""
+    items = lines.get((settlement.provider, settlement.settlement_ref), ())
+    if not items:
+        return settlement
+    paid = [i.payment_ref for i in items if i.kind == "payment" and i.payment_ref]
+    refs = tuple(dict.fromkeys([*settlement.payment_refs, *paid]))
+    return r.Settlement(**{**settlement.__dict__, "items": items, "payment_refs": refs})
 
 
 def _owned(settlement: r.Settlement, tenant: str) -> r.Settlement:
@@ -167,7 +185,36 @@ def _take(found: _Collected, env: EventEnvelope, data: e.EventPayload) -> None:
                     currency=data.currency,
                     fee_minor=data.fee_minor or 0,
                     tax_minor=data.tax_minor or 0,
+                    fee_known=data.fee_minor is not None,
                 )
+            )
+        case e.GatewayRefundRecorded():
+            refund_key = (data.provider, data.refund_ref)
+            before = found.gateway_refunds.get(refund_key)
+            found.gateway_refunds[refund_key] = r.GatewayRefund(
+                provider=data.provider,
+                refund_ref=data.refund_ref,
+                refund_id=data.refund_id or (before.refund_id if before else None),
+                payment_ref=data.payment_ref,
+                status=data.status,
+                amount_minor=data.amount_minor,
+                currency=data.currency,
+            )
+        case e.SettlementItemized():
+            found.lines.setdefault(
+                (data.provider, data.settlement_ref),
+                tuple(
+                    r.SettledItem(
+                        kind=item.kind,
+                        item_ref=item.item_ref,
+                        payment_ref=item.payment_ref,
+                        amount_minor=item.amount_minor,
+                        fee_minor=item.fee_minor,
+                        tax_minor=item.tax_minor,
+                        net_minor=item.net_minor,
+                    )
+                    for item in data.items
+                ),
             )
         case e.GatewayDisputeRecorded():
             found.disputes[(data.provider, data.dispute_ref)] = r.GatewayDispute(

@@ -14,15 +14,30 @@ Matching rules:
   ``amount_mismatch``;
 - a gateway capture of the day that no recorded payment references ->
   ``not_linked`` (with the reason the ingestion gave, ``payment.unmatched``);
-- a capture is settled when a settlement lists its payment reference; its net
-  (amount - fee; the gateways' fee includes the tax on it) counts as settled on the
-  capture's own day, so one settlement may settle several days; a capture older than
-  ``settle_within_days`` on ``as_of`` that no settlement lists -> ``not_settled``;
+- a capture is settled when a settlement lists it (its payment reference in the
+  settlement's ``payment_refs``, or a payment line of its ``items``, the detail fetched
+  by the settlement-detail job); its net (amount - fee; the gateways' fee includes the
+  tax on it) counts as settled on the capture's own day, so one settlement may settle
+  several days; a capture older than ``settle_within_days`` on ``as_of`` that no
+  settlement lists -> ``not_settled``. A capture whose fee the gateway did not report
+  (``fee_known`` false: a Stripe webhook) takes the fee of its settlement line;
+- a payment line whose fee differs from the fee its capture reported -> ``fee_mismatch``
+  (on the capture's day and branch, the line's fee - the capture's);
 - a settlement listing a payment no capture is known for -> ``settled_not_captured``
-  (on the settlement's day); a settlement whose amount differs from the sum of the
-  nets it lists -> ``settlement_mismatch`` (on the settlement's day);
+  (on the settlement's day);
+- a settlement with lines must pay out the sum of their nets (payments add, refunds,
+  disputes and adjustments deduct); one without lines must pay out the sum of the nets
+  of the captures it lists; else -> ``settlement_mismatch`` (on the settlement's day,
+  the settled amount - that sum). A settlement listing neither payments nor lines ->
+  ``not_itemized`` (on its day): run the settlement-detail job to fetch its lines;
 - a refund we recorded whose id is a lost dispute's is a reversal (chargeback), any
-  other a refund; other facts the ingestion could not apply -> ``not_applied``.
+  other a refund. A refund of a payment we recorded as non-cash with a provider
+  reference is matched to the gateway refund (not failed or cancelled) whose
+  ``refund_id`` (the id we set when we asked for it) or ``refund_ref`` (a refund the
+  gateway initiated is recorded under its own id) is the refund's id; none ->
+  ``no_gateway_refund``; amounts differ -> ``refund_amount_mismatch`` (ours - the
+  gateway's). Cash refunds need no gateway;
+- other facts the ingestion could not apply -> ``not_applied``.
 
 Same inputs, same output: everything is sorted, nothing depends on input order.
 """
@@ -102,6 +117,20 @@ class GatewayCapture:
     currency: str
     fee_minor: int = 0
     tax_minor: int = 0
+    fee_known: bool = True  # False: the gateway did not say (its settlement line will)
+
+
+@dataclass(frozen=True)
+class GatewayRefund:
+    """A refund at the gateway, with its latest status."""
+
+    provider: str
+    refund_ref: str
+    refund_id: str | None  # ours, when we asked for the refund
+    payment_ref: str
+    status: str  # pending | processed | failed | cancelled
+    amount_minor: int
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -130,6 +159,20 @@ class GatewayUnmatched:
 
 
 @dataclass(frozen=True)
+class SettledItem:
+    """A line of a settlement: ``net_minor`` is what it adds (negative: deducts);
+    ``fee_minor`` includes ``tax_minor``."""
+
+    kind: str  # payment | refund | dispute | adjustment | other
+    item_ref: str
+    payment_ref: str | None
+    amount_minor: int
+    fee_minor: int
+    tax_minor: int
+    net_minor: int
+
+
+@dataclass(frozen=True)
 class Settlement:
     tenant_id: str
     day: date
@@ -140,6 +183,12 @@ class Settlement:
     fee_minor: int = 0
     tax_minor: int = 0
     payment_refs: tuple[str, ...] = ()
+    items: tuple[SettledItem, ...] = ()
+
+    def listed(self) -> set[str]:
+        """The payments it pays out: listed, or a payment line."""
+        lines = {i.payment_ref for i in self.items if i.kind == "payment" and i.payment_ref}
+        return set(self.payment_refs) | lines
 
 
 @dataclass(frozen=True)
@@ -151,6 +200,7 @@ class DayInputs:
     forfeitures: Sequence[Forfeiture] = ()
     invoices: Sequence[InvoiceBalance] = ()
     captures: Sequence[GatewayCapture] = ()
+    gateway_refunds: Sequence[GatewayRefund] = ()
     disputes: Sequence[GatewayDispute] = ()
     unmatched: Sequence[GatewayUnmatched] = ()
     settlements: Sequence[Settlement] = ()
@@ -250,9 +300,17 @@ class _Run:
         self.recorded = _unique(inputs.payments, lambda p: (p.tenant_id, p.payment_id))
         self.gateway = _unique(inputs.captures, lambda c: (c.provider, c.payment_ref))
         self.capture_by_ref = {(c.tenant_id, c.payment_ref): c for c in self.gateway}
-        self.settled_refs = {
-            (s.provider, ref) for s in inputs.settlements for ref in s.payment_refs
-        }
+        self.settled = _unique(inputs.settlements, lambda s: (s.provider, s.settlement_ref))
+        self.settled_refs = {(s.provider, ref) for s in self.settled for ref in s.listed()}
+        # The payment line of each settled payment (the first settlement's, if several).
+        self.lines: dict[tuple[str, str], tuple[str, SettledItem]] = {}
+        for settlement in self.settled:
+            for item in sorted(settlement.items, key=repr):
+                if item.kind == "payment" and item.payment_ref:
+                    where = (settlement.provider, item.payment_ref)
+                    self.lines.setdefault(where, (settlement.settlement_ref, item))
+        self.payment_by_id = {(p.tenant_id, p.payment_id): p for p in self.recorded}
+        self.gateway_refunds = _unique(inputs.gateway_refunds, lambda g: (g.provider, g.refund_ref))
         self.claimed = {
             (p.tenant_id, p.provider_reference)
             for p in self.recorded
@@ -312,16 +370,44 @@ class _Run:
             if refund.day != self.day:
                 continue
             key = (refund.tenant_id, refund.branch_id, refund.currency)
-            figure = "reversals_minor" if refund.refund_id in lost else "refunds_minor"
+            reversal = refund.refund_id in lost
             self.add(key, "expected_minor", -refund.amount_minor)
-            self.add(key, figure, refund.amount_minor)
+            self.add(key, "reversals_minor" if reversal else "refunds_minor", refund.amount_minor)
             if (refund.tenant_id, refund.payment_id) in deposits:
                 self.add(key, "deposits_held_minor", -refund.amount_minor)
+            if not reversal:
+                self._match_refund(key, refund)
         for forfeiture in self.inputs.forfeitures:
             if forfeiture.day == self.day:
                 key = (forfeiture.tenant_id, forfeiture.branch_id, forfeiture.currency)
                 self.add(key, "forfeitures_minor", forfeiture.amount_minor)
                 self.add(key, "deposits_held_minor", -forfeiture.amount_minor)
+
+    def _match_refund(self, key: _GroupKey, refund: RecordedRefund) -> None:
+        payment = self.payment_by_id.get((refund.tenant_id, refund.payment_id))
+        if payment is None or payment.mode == "cash" or not payment.provider_reference:
+            return
+        found = [g for g in self.gateway_refunds if refund.refund_id in (g.refund_id, g.refund_ref)]
+        live = [g for g in found if g.status not in {"failed", "cancelled"}]
+        if not live:
+            dead = ", ".join(f"{g.refund_ref} {g.status}" for g in found)
+            detail = f"refund of {payment.provider_reference}; gateway: {dead or 'none'}"
+            item = UnmatchedItem(
+                "ours", "no_gateway_refund", refund.refund_id, refund.amount_minor, detail
+            )
+            self.flag(key, item)
+            return
+        gateway = live[0]
+        if (gateway.amount_minor, gateway.currency) != (refund.amount_minor, refund.currency):
+            detail = (
+                f"refunded {refund.amount_minor} {refund.currency}, gateway refund "
+                f"{gateway.refund_ref} {gateway.amount_minor} {gateway.currency}"
+            )
+            amount = refund.amount_minor - gateway.amount_minor
+            self.flag(
+                key,
+                UnmatchedItem("ours", "refund_amount_mismatch", refund.refund_id, amount, detail),
+            )
 
     def invoices(self) -> None:
         for invoice in _unique(self.inputs.invoices, lambda i: (i.tenant_id, i.invoice_id)):
@@ -335,10 +421,12 @@ class _Run:
             if capture.day != self.day:
                 continue
             key = (capture.tenant_id, capture.branch_id or UNASSIGNED, capture.currency)
-            net = capture.amount_minor - capture.fee_minor
+            fee, tax = self.fee(capture)
+            net = capture.amount_minor - fee
             self.add(key, "captured_minor", capture.amount_minor)
-            self.add(key, "fees_minor", capture.fee_minor)
-            self.add(key, "tax_minor", capture.tax_minor)
+            self.add(key, "fees_minor", fee)
+            self.add(key, "tax_minor", tax)
+            self._check_fee(key, capture)
             if (capture.provider, capture.payment_ref) in self.settled_refs:
                 self.add(key, "settled_minor", net)
             elif (self.as_of - capture.day).days > self.within:
@@ -350,6 +438,27 @@ class _Run:
                 self.add(key, "awaiting_settlement_minor", net)
             if (capture.tenant_id, capture.payment_ref) not in self.claimed:
                 self.flag(key, self._not_linked(capture))
+
+    def fee(self, capture: GatewayCapture) -> tuple[int, int]:
+        """The capture's fee and tax: as it reported them, else as its line says."""
+        line = self.lines.get((capture.provider, capture.payment_ref))
+        if capture.fee_known or line is None:
+            return capture.fee_minor, capture.tax_minor
+        return line[1].fee_minor, line[1].tax_minor
+
+    def _check_fee(self, key: _GroupKey, capture: GatewayCapture) -> None:
+        line = self.lines.get((capture.provider, capture.payment_ref))
+        if line is None or not capture.fee_known or line[1].fee_minor == capture.fee_minor:
+            return
+        settlement, item = line
+        detail = (
+            f"settlement {settlement} charged {item.fee_minor}, "
+            f"the capture reported {capture.fee_minor}"
+        )
+        difference = item.fee_minor - capture.fee_minor
+        self.flag(
+            key, UnmatchedItem("gateway", "fee_mismatch", capture.payment_ref, difference, detail)
+        )
 
     def _not_linked(self, capture: GatewayCapture) -> UnmatchedItem:
         reasons = {
@@ -377,27 +486,43 @@ class _Run:
             )
 
     def settlements(self) -> None:
-        nets = {(c.provider, c.payment_ref): c.amount_minor - c.fee_minor for c in self.gateway}
-        unique = _unique(self.inputs.settlements, lambda s: (s.provider, s.settlement_ref))
-        for settlement in unique:
+        nets = {(c.provider, c.payment_ref): c.amount_minor - self.fee(c)[0] for c in self.gateway}
+        for settlement in self.settled:
             if settlement.day != self.day:
                 continue
             key = (settlement.tenant_id, UNASSIGNED, settlement.currency)
-            refs = sorted(set(settlement.payment_refs))
-            missing = [ref for ref in refs if (settlement.provider, ref) not in nets]
-            for ref in missing:
-                detail = f"listed by settlement {settlement.settlement_ref}"
-                self.flag(key, UnmatchedItem("gateway", "settled_not_captured", ref, None, detail))
-            listed = sum(nets.get((settlement.provider, ref), 0) for ref in refs)
-            if not missing and listed != settlement.amount_minor:
+            ref = settlement.settlement_ref
+            refs = sorted(settlement.listed())
+            missing = [p for p in refs if (settlement.provider, p) not in nets]
+            for payment_ref in missing:
+                detail = f"listed by settlement {ref}"
+                self.flag(
+                    key, UnmatchedItem("gateway", "settled_not_captured", payment_ref, None, detail)
+                )
+            if settlement.items:
+                total = sum(item.net_minor for item in settlement.items)
+                what = f"nets of its {len(settlement.items)} lines"
+            elif refs and not missing:
+                total = sum(nets[(settlement.provider, p)] for p in refs)
+                what = "nets of the payments listed"
+            elif not refs:
+                detail = "lists no payments: run the settlement-detail job to fetch its lines"
+                self.flag(
+                    key,
+                    UnmatchedItem("gateway", "not_itemized", ref, settlement.amount_minor, detail),
+                )
+                continue
+            else:
+                continue
+            if total != settlement.amount_minor:
                 self.flag(
                     key,
                     UnmatchedItem(
                         "gateway",
                         "settlement_mismatch",
-                        settlement.settlement_ref,
-                        settlement.amount_minor - listed,
-                        f"settled {settlement.amount_minor}, nets of the payments listed {listed}",
+                        ref,
+                        settlement.amount_minor - total,
+                        f"settled {settlement.amount_minor}, {what} {total}",
                     ),
                 )
 

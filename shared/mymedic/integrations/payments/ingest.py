@@ -37,7 +37,8 @@ from mymedic.domain.envelope import EventEnvelope, Metadata, build_envelope
 from mymedic.domain.errors import DomainError
 from mymedic.domain.types import PaymentKind, PaymentMode
 from mymedic.integrations.payments.facts import GatewayFact, PaymentLink
-from mymedic.ports import ConcurrencyConflict, EventIdReused, EventStore, StreamAppend
+from mymedic.integrations.stream_plan import StreamPlan
+from mymedic.ports import ConcurrencyConflict, EventIdReused, EventStore
 
 log = logging.getLogger(__name__)
 
@@ -61,33 +62,6 @@ class IngestOutcome:
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
-
-
-class _Appends:
-    """The events of one fact, per stream, planned against streams read once."""
-
-    def __init__(self, store: EventStore, tenant_id: str) -> None:
-        self.store = store
-        self.tenant_id = tenant_id
-        self.history: dict[str, list[EventEnvelope]] = {}
-        self.pending: dict[str, list[EventEnvelope]] = {}
-
-    def read(self, stream: str) -> list[EventEnvelope]:
-        if stream not in self.history:
-            self.history[stream] = self.store.read_stream(self.tenant_id, stream)
-        return self.history[stream]
-
-    def next_version(self, stream: str) -> int:
-        return len(self.read(stream)) + len(self.pending.get(stream, [])) + 1
-
-    def add(self, envelope: EventEnvelope) -> None:
-        self.pending.setdefault(envelope.stream_id, []).append(envelope)
-
-    def appends(self) -> list[StreamAppend]:
-        return [
-            StreamAppend(stream, len(self.history[stream]), events)
-            for stream, events in self.pending.items()
-        ]
 
 
 class PaymentIngestor:
@@ -115,7 +89,7 @@ class PaymentIngestor:
     def _ingest_one(self, fact: GatewayFact, index: int, outcome: IngestOutcome) -> None:
         tenant = fact.link.tenant_id or self._indexed_tenant(fact) or self.payments_tenant
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            plan = _Appends(self.store, tenant)
+            plan = StreamPlan(self.store, tenant)
             planned = _FactPlan(self, plan, fact, index).plan()
             if planned is None:
                 outcome.duplicates += 1
@@ -194,7 +168,7 @@ class _FactPlan:
     """The events of one fact in one tenant."""
 
     def __init__(
-        self, ingestor: PaymentIngestor, plan: _Appends, fact: GatewayFact, index: int
+        self, ingestor: PaymentIngestor, plan: StreamPlan, fact: GatewayFact, index: int
     ) -> None:
         self.ingestor = ingestor
         self.appends = plan
