@@ -21,7 +21,9 @@ def commands(request: Request) -> Response:
 def jobs(request: Request) -> Response:
     """Scheduled jobs: POST /jobs/outbox-relay, POST /jobs/projection-catch-up,
     POST /jobs/zoho-delta-sync[?module=M], POST /jobs/zoho-backfill[?module=M],
-    POST /jobs/zoho-renew-channels (daily: keeps the Zoho notification channel alive)."""
+    POST /jobs/zoho-renew-channels (daily: keeps the Zoho notification channel alive),
+    POST /jobs/zoho-books-sync (Zoho Books invoices and payments into our invoices),
+    POST /jobs/settlement-detail (fetches the lines of gateway settlements)."""
     return entrypoints.jobs(request)
 
 

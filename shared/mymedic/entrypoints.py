@@ -131,8 +131,12 @@ def project(projection: str, cloud_event: Any) -> None:
 
 
 # Zoho CRM ingestion (see ``integrations.zoho.service.handle_zoho_job``).
-ZOHO_JOBS = ("zoho-delta-sync", "zoho-backfill", "zoho-renew-channels")
-JOBS = ("outbox-relay", "projection-catch-up", *ZOHO_JOBS)
+ZOHO_JOBS = ("zoho-delta-sync", "zoho-backfill", "zoho-renew-channels", "zoho-books-sync")
+# Gateway settlements: fetch the lines their webhooks do not list.
+SETTLEMENT_DETAIL = "settlement-detail"
+# Google Ads cost and clicks (see ``integrations.google_ads.service``).
+GOOGLE_ADS_SYNC = "google-ads-sync"
+JOBS = ("outbox-relay", "projection-catch-up", SETTLEMENT_DETAIL, *ZOHO_JOBS, GOOGLE_ADS_SYNC)
 
 
 def jobs(request: Request) -> Response:
@@ -149,7 +153,21 @@ def jobs(request: Request) -> Response:
 
         result = handle_zoho_job(zoho(), name, request.args.get)
         return json_response(result.status, result.body, result.headers)
+    if name == GOOGLE_ADS_SYNC:
+        from mymedic.integrations.google_ads.service import handle_google_ads_job
+
+        current = platform()
+        result = handle_google_ads_job(
+            current.settings,
+            current.store,
+            request.args.get,
+            clock=current.clock,
+            after_commit=current.relay.drain,
+        )
+        return json_response(result.status, result.body, result.headers)
     current = platform()
+    if name == SETTLEMENT_DETAIL:
+        return settlement_detail(current)
     try:
         if name == "outbox-relay":
             relayed = current.relay.drain()
@@ -165,6 +183,23 @@ def jobs(request: Request) -> Response:
     except TransientBackendError as exc:
         return json_response(503, {"error": "unavailable", "message": str(exc)})
     return json_response(200, body)
+
+
+def settlement_detail(current: Platform) -> Response:
+    """Itemize the settlements whose webhook listed no payments; 503 when a gateway was
+    unavailable (the next run takes up what this one could not)."""
+    from mymedic.integrations.payments.settlement_detail import run_settlement_detail
+
+    try:
+        outcome = run_settlement_detail(current.store, current.settings, clock=current.clock)
+    except TransientBackendError as exc:
+        return json_response(503, {"error": "unavailable", "message": str(exc)})
+    if outcome.itemized:
+        current.relay.drain()
+    if outcome.unavailable:
+        message = f"unavailable: {', '.join(sorted(set(outcome.unavailable)))}"
+        return json_response(503, {"error": "unavailable", "message": message, **outcome.to_dict()})
+    return json_response(200, outcome.to_dict())
 
 
 # --- Zoho CRM ---------------------------------------------------------------------------

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     jwt_jwks_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     stripe_webhook_secret: SecretStr | None = None
     razorpay_webhook_secret: SecretStr | None = None
+    # API credentials of the gateways, for the settlement-detail job (the lines of a
+    # settlement: Razorpay's settlement recon, the balance transactions of a Stripe
+    # payout). A restricted Stripe key needs read access to balance transactions.
+    stripe_api_key: SecretStr | None = None
+    razorpay_key_id: SecretStr | None = None
+    razorpay_key_secret: SecretStr | None = None
     # The tenant of the gateway account: gateway facts whose payment names no tenant
     # (and the index that finds a payment's tenant) go there; None: default_tenant_id.
     payments_tenant_id: str | None = None
@@ -72,6 +78,16 @@ class Settings(BaseSettings):
     # The public URL of the zoho_webhook function: where the Notifications API channel
     # (kept alive by the zoho-renew-channels job) sends its callbacks.
     zoho_notify_url: str | None = None
+    # Google Ads (read-only cost and click sync): the API developer token, the OAuth
+    # client and refresh token of a user with access to the accounts, the manager
+    # account to log in through (10 digits), and each tenant's ad accounts, as JSON:
+    # MYMEDIC_GOOGLE_ADS_CUSTOMERS='{"tenant-a": ["1234567890"]}'.
+    google_ads_developer_token: SecretStr | None = None
+    google_ads_client_id: str | None = None
+    google_ads_client_secret: SecretStr | None = None
+    google_ads_refresh_token: SecretStr | None = None
+    google_ads_login_customer_id: str | None = None
+    google_ads_customers: dict[str, list[str]] = Field(default_factory=dict)
 
     @property
     def event_store_path(self) -> Path:

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from mymedic.domain import events as e
-
-# ISO 4217 minor-unit exponents other than 2.
-_EXPONENTS = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW"), 0),
-    **dict.fromkeys(("PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-}
+from mymedic.domain.money import minor_unit_exponent
 
 
 def format_money(amount_minor: int, currency: str) -> str:
-    exponent = _EXPONENTS.get(currency, 2)
+    exponent = minor_unit_exponent(currency)
     major, minor = divmod(amount_minor, 10**exponent)
     fraction = f".{minor:0{exponent}d}" if exponent else ""
     return f"{currency} {major:,}{fraction}"

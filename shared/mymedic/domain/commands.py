@@ -11,6 +11,7 @@ from mymedic.domain.events import (
     CANCELLATION_POLICY,
     Codes,
     Gclid,
+    InvoicePaymentProvider,
     PatientPersonalData,
     PriceEntry,
     Reference,
@@ -289,7 +290,7 @@ class CapturePayment(_InvoiceCommand):
     amount_minor: PositiveMinorUnits
     currency: CurrencyCode
     mode: PaymentMode
-    provider: Literal["cash", "stripe", "razorpay", "console"]
+    provider: InvoicePaymentProvider
     provider_reference: Reference | None = None
 
 

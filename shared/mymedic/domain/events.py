@@ -380,6 +380,10 @@ class InvoiceIssued(_InvoiceEvent):
     due_on: date
 
 
+# Who took an invoice payment; ``zoho_books``: recorded in Zoho Books and synced from it.
+InvoicePaymentProvider = Literal["cash", "stripe", "razorpay", "console", "zoho_books"]
+
+
 class PaymentCaptured(_InvoiceEvent):
     event_type: ClassVar[str] = "payment.captured"
 
@@ -387,7 +391,7 @@ class PaymentCaptured(_InvoiceEvent):
     amount_minor: MinorUnits
     currency: CurrencyCode
     mode: PaymentMode
-    provider: Literal["cash", "stripe", "razorpay", "console"]
+    provider: InvoicePaymentProvider
     provider_reference: Reference | None = None
 
 
@@ -504,6 +508,99 @@ class MarketingTouchRecorded(EventPayload):
 
     def entity_id(self) -> str:
         return self.touch_id
+
+
+# --- integrations: Google Ads cost and clicks ----------------------------------------------
+# One stream per ad account and day: ``ad_cost:{customer_id}:{day}`` and
+# ``ad_clicks:{customer_id}:{day}`` (the day in the account's time zone). Google restates
+# recent days, so a day is recorded again, as a new ``revision``, whenever its content
+# changes: the latest revision replaces the earlier ones. A revision is split into
+# ``parts`` events, appended together, so that each event stays well under the event
+# store's document size limit (Firestore: 1 MiB).
+
+AdsCustomerId = Annotated[str, StringConstraints(pattern=r"^\d{10}$")]
+AdsId = Annotated[int, Field(ge=0, le=2**63 - 1)]
+AdsName = Annotated[str, StringConstraints(max_length=255)]
+AdsCount = Annotated[int, Field(ge=0, le=10**12)]
+AdsMicros = Annotated[int, Field(ge=0, le=10**18)]
+ContentHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+ADS_ROWS_PER_EVENT = 1_000
+ADS_MAX_PARTS = 20  # 20,000 rows a day; all parts of a revision go in one transaction
+
+
+class AdCostRow(BaseModel):
+    """A day's cost at exactly one grain, so that a day's rows add up to the account's
+    total without double counting: a keyword (every id set); what an ad group spent
+    beyond its keywords (``keyword_id`` None: dynamic search ads...); what a campaign
+    spent beyond its ad groups (``ad_group_id`` None too: Performance Max...)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    campaign_id: AdsId
+    campaign_name: AdsName
+    ad_group_id: AdsId | None = None
+    ad_group_name: AdsName | None = None
+    keyword_id: AdsId | None = None
+    keyword_text: AdsName | None = None
+    match_type: ShortText | None = None
+    cost_micros: AdsMicros
+    clicks: AdsCount
+    impressions: AdsCount
+
+    @model_validator(mode="after")
+    def _keyword_in_ad_group(self) -> AdCostRow:
+        if self.keyword_id is not None and self.ad_group_id is None:
+            raise ValueError("a keyword row names its ad group")
+        return self
+
+
+class AdClick(BaseModel):
+    """One paid click (``click_view``): the GCLID a booking's touch carries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    gclid: Gclid
+    campaign_id: AdsId
+    campaign_name: AdsName
+    ad_group_id: AdsId | None = None
+    ad_group_name: AdsName | None = None
+    keyword_id: AdsId | None = None
+    keyword_text: AdsName | None = None
+    match_type: ShortText | None = None
+
+
+class _AdDayEvent(EventPayload):
+    customer_id: AdsCustomerId
+    day: date
+    time_zone: ShortText | None = None  # the account's: what ``day`` is a day of
+    revision: int = Field(ge=1)
+    part: int = Field(ge=1, le=ADS_MAX_PARTS)
+    parts: int = Field(ge=1, le=ADS_MAX_PARTS)
+    content_hash: ContentHash  # of the whole revision, the same in each of its parts
+
+    @model_validator(mode="after")
+    def _part_of_parts(self) -> _AdDayEvent:
+        if self.part > self.parts:
+            raise ValueError("part cannot exceed parts")
+        return self
+
+    def entity_id(self) -> str:
+        return f"{self.customer_id}:{self.day.isoformat()}"
+
+
+class AdCostRecorded(_AdDayEvent):
+    event_type: ClassVar[str] = "marketing.ad_cost_recorded"
+    category: ClassVar[str] = "ad_cost"
+
+    currency: CurrencyCode  # the account's; cost stays in integer micros of it
+    rows: list[AdCostRow] = Field(max_length=ADS_ROWS_PER_EVENT)
+
+
+class AdClicksRecorded(_AdDayEvent):
+    event_type: ClassVar[str] = "marketing.ad_clicks_recorded"
+    category: ClassVar[str] = "ad_clicks"
+
+    clicks: list[AdClick] = Field(max_length=ADS_ROWS_PER_EVENT)
 
 
 # --- integrations: Zoho CRM ingestion bookkeeping ----------------------------------------
@@ -794,6 +891,8 @@ CATALOGUE: dict[str, type[EventPayload]] = {
         ReferralReceived,
         NpsResponseRecorded,
         MarketingTouchRecorded,
+        AdCostRecorded,
+        AdClicksRecorded,
         ZohoRecordSynced,
         RecordQuarantined,
         ZohoBackfillProgressed,

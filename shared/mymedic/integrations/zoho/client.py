@@ -508,6 +508,16 @@ class ZohoClient:
         except ZohoRequestError as exc:
             raise _watch_error(exc.code, exc.message, None) from None
 
+    # -- other Zoho APIs on this OAuth client ---------------------------------------
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+        """GET ``path`` on the API domain with this client's token, retries and error
+        handling: for other Zoho products the refresh token is scoped for (Books), so
+        they share one token cache (Zoho issues few tokens per refresh token)."""
+        if not path.startswith("/") or ".." in path:
+            raise ValueError(f"an absolute API path is needed, not {path[:60]!r}")
+        return self._call("GET", path, params=params)
+
     # -- lifecycle ----------------------------------------------------------------
 
     def close(self) -> None:

@@ -34,7 +34,7 @@ from mymedic.integrations.zoho.streams import (
     version_key,
     zoho_event_id,
 )
-from mymedic.ports import ConcurrencyConflict, StreamAppend
+from mymedic.ports import ConcurrencyConflict, EventStore, StreamAppend
 
 log = logging.getLogger(__name__)
 
@@ -122,35 +122,65 @@ class ZohoDeltaSync:
         return self._advance(module, state, through, 0)
 
     def _advance(self, module: str, state: SyncState, through: datetime, seen: int) -> bool:
-        for _ in range(3):
-            try:
-                self._store.append_streams(
-                    self._tenant, [self._append(module, state, through, seen)]
-                )
-            except ConcurrencyConflict:
-                # Another run moved the watermark meanwhile: keep the later of the two.
-                state = self.state(module)
-                if state.modified_through is not None and state.modified_through >= through:
-                    return False
-                continue
-            return True
-        log.warning("zoho delta sync of %s: the watermark kept moving; left as it is", module)
-        return False
+        return advance_watermark(
+            self._store, self._tenant, module, through, seen, clock=self._clock, state=state
+        )
 
-    def _append(self, module: str, state: SyncState, through: datetime, seen: int) -> StreamAppend:
-        payload = e.ZohoSyncWatermarkAdvanced(
-            module=module, modified_through=through, records_seen=seen
+
+def advance_watermark(
+    store: EventStore,
+    tenant_id: str,
+    module: str,
+    through: datetime,
+    seen: int,
+    *,
+    clock: Callable[[], datetime],
+    source: str = "zoho:delta",
+    state: SyncState | None = None,
+) -> bool:
+    """Move ``zoho_sync:{module}`` to ``through``; False if it was there (or beyond)
+    already. ``state`` is the stream as last read, if the caller has it."""
+    if state is None:
+        state = sync_state(store.read_stream(tenant_id, sync_stream(module)))
+    for _ in range(3):
+        if state.modified_through is not None and state.modified_through >= through:
+            return False
+        append = _watermark(
+            tenant_id, module, state, through, seen=seen, now=clock(), source=source
         )
-        now = self._clock()
-        envelope = build_envelope(
-            payload,
-            metadata=Metadata(tenant_id=self._tenant, actor=ACTOR, source="zoho:delta"),
-            branch_id="*",
-            stream_version=state.version + 1,
-            occurred_at=now,
-            recorded_at=now,
-            event_id=zoho_event_id(
-                self._tenant, module, "$sync", version_key(through), f"v{state.version + 1}"
-            ),
-        )
-        return StreamAppend(sync_stream(module), state.version, [envelope])
+        try:
+            store.append_streams(tenant_id, [append])
+        except ConcurrencyConflict:
+            # Another run moved the watermark meanwhile: keep the later of the two.
+            state = sync_state(store.read_stream(tenant_id, sync_stream(module)))
+            continue
+        return True
+    log.warning("zoho sync of %s: the watermark kept moving; left as it is", module)
+    return False
+
+
+def _watermark(
+    tenant_id: str,
+    module: str,
+    state: SyncState,
+    through: datetime,
+    *,
+    seen: int,
+    now: datetime,
+    source: str,
+) -> StreamAppend:
+    payload = e.ZohoSyncWatermarkAdvanced(
+        module=module, modified_through=through, records_seen=seen
+    )
+    envelope = build_envelope(
+        payload,
+        metadata=Metadata(tenant_id=tenant_id, actor=ACTOR, source=source),
+        branch_id="*",
+        stream_version=state.version + 1,
+        occurred_at=now,
+        recorded_at=now,
+        event_id=zoho_event_id(
+            tenant_id, module, "$sync", version_key(through), f"v{state.version + 1}"
+        ),
+    )
+    return StreamAppend(sync_stream(module), state.version, [envelope])

@@ -20,6 +20,7 @@ from mymedic.integrations.zoho.mapping_canonical import (
     error_message,
 )
 from mymedic.integrations.zoho.records import Entity
+from mymedic.integrations.zoho_books.config import BooksMapping
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 MODIFIED_TIME = "Modified_Time"
@@ -120,6 +121,7 @@ class TenantMapping(BaseModel):
     # Zoho date-times without an offset, and dates, are read in this zone.
     timezone: TimeZoneName
     modules: dict[str, ModuleMapping] = Field(min_length=1)  # key: module API name
+    books: BooksMapping | None = None  # Zoho Books, if the tenant invoices there
 
     @property
     def zone(self) -> ZoneInfo:

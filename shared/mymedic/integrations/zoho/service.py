@@ -39,6 +39,8 @@ from mymedic.integrations.zoho.webhook import (
     ZohoNotConfigured,
     handle_zoho_webhook,
 )
+from mymedic.integrations.zoho_books.client import ZohoBooksClient
+from mymedic.integrations.zoho_books.sync import BooksSyncResult, ZohoBooksSync
 from mymedic.ports import ConcurrencyConflict, EventStore, TransientBackendError
 from mymedic.settings import Settings
 
@@ -46,7 +48,8 @@ log = logging.getLogger(__name__)
 
 ClientFactory = Callable[[ZohoConfig], ZohoClient]
 RENEW_CHANNELS_JOB = "zoho-renew-channels"
-JOBS = ("zoho-delta-sync", "zoho-backfill", RENEW_CHANNELS_JOB)
+BOOKS_SYNC_JOB = "zoho-books-sync"
+JOBS = ("zoho-delta-sync", "zoho-backfill", RENEW_CHANNELS_JOB, BOOKS_SYNC_JOB)
 # A renewed channel expires a week ahead (Zoho's maximum) less this slack: Zoho measures
 # the week by its own clock, and past a week it would quietly make it one hour.
 CHANNEL_EXPIRY_SLACK = timedelta(minutes=1)
@@ -236,6 +239,22 @@ class ZohoService:
             )
         return result
 
+    def books_sync(self) -> BooksSyncResult:
+        """Zoho Books invoices and customer payments into our invoices (see
+        :mod:`mymedic.integrations.zoho_books.sync`)."""
+        mapping = self.mapping
+        if mapping.books is None:
+            raise ZohoNotConfigured(
+                f"no [books] table (organization_id) in the Zoho mapping of {mapping.tenant_id}"
+            )
+        source = ZohoBooksClient(self.client(), mapping.books.organization_id)
+        result = ZohoBooksSync(source, self.store, mapping, clock=self._clock).run()
+        if self._after_commit is not None and any(
+            listing.applied or listing.review for listing in result.listings
+        ):
+            self._after_commit()
+        return result
+
     def renew_channels(self, notify_url: str) -> dict[str, Any]:
         """Enable the tenant's Notifications API channel again: one channel (a stable
         id) watching ``<Module>.all`` of every mapped module, calling ``notify_url`` with
@@ -314,9 +333,18 @@ def handle_zoho_job(
 
     ``POST /jobs/zoho-renew-channels`` (daily) renews the Notifications API channel
     (see :meth:`ZohoService.renew_channels`) with MYMEDIC_ZOHO_NOTIFY_URL: 200 with the
-    channel, 503 when not configured or Zoho is unavailable, 502 when Zoho refused."""
+    channel, 503 when not configured or Zoho is unavailable, 502 when Zoho refused.
+
+    ``POST /jobs/zoho-books-sync`` syncs Zoho Books invoices and customer payments (see
+    :meth:`ZohoService.books_sync`): 200 with the counts of each listing, else as above."""
     if job == RENEW_CHANNELS_JOB:
-        return _renew_channels_job(service)
+        return _single_job(
+            service,
+            job,
+            lambda: service.renew_channels(configured_notify_url(service.settings)),
+        )
+    if job == BOOKS_SYNC_JOB:
+        return _single_job(service, job, lambda: service.books_sync().to_dict())
     try:
         modules = [query("module") or ""] if query("module") else service.modules()
         unknown = [module for module in modules if module not in service.mapping.modules]
@@ -346,17 +374,16 @@ def handle_zoho_job(
     return HttpResponse(status, {"job": job, "tenant_id": service.tenant_id, "modules": outcomes})
 
 
-def _renew_channels_job(service: ZohoService) -> HttpResponse:
-    job = RENEW_CHANNELS_JOB
+def _single_job(service: ZohoService, job: str, run: Callable[[], dict[str, Any]]) -> HttpResponse:
     try:
-        channel = service.renew_channels(configured_notify_url(service.settings))
+        outcome = run()
         tenant_id = service.tenant_id
     except ZohoNotConfigured as exc:
         return error_response(503, "not_configured", str(exc), job=job)
-    except ZohoUnavailable as exc:
+    except (ZohoUnavailable, ConcurrencyConflict, TransientBackendError) as exc:
         return error_response(503, "unavailable", str(exc), job=job)
     except ZohoAuthError as exc:
         return error_response(502, "zoho_auth_failed", str(exc), job=job)
     except ZohoError as exc:
         return error_response(502, "zoho_error", str(exc), job=job)
-    return HttpResponse(200, {"job": job, "tenant_id": tenant_id, **channel})
+    return HttpResponse(200, {"job": job, "tenant_id": tenant_id, **outcome})
