@@ -3,22 +3,20 @@ and Zoho CRM ingestion (``mymedic zoho``, in ``cli_zoho``)."""
 
 from __future__ import annotations
 
-import secrets
 import shutil
 import signal
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import SecretStr
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mymedic.cli_common import DataDir, console, progress_bar, settings_for
+from mymedic.cli_demo import demo
 from mymedic.cli_reconcile import reconcile
 from mymedic.cli_zoho import zoho_app
 from mymedic.settings import Settings
@@ -28,130 +26,9 @@ dead_letters_app = typer.Typer(help="Events whose delivery kept failing.")
 app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(zoho_app, name="zoho")
 app.command("reconcile")(reconcile)
-console = Console(stderr=True)
-
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Where the local backend keeps its files.")
-]
-
-
-def _settings(data_dir: Path | None) -> Settings:
-    settings = Settings()
-    return settings.model_copy(update={"data_dir": data_dir}) if data_dir else settings
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
-
-
-@app.command()
-def demo(
-    out: Annotated[Path, typer.Option(help="Output folder (its data/ is rebuilt).")] = Path("out"),
-    seed: Annotated[int, typer.Option(help="Seed of the synthetic chain.")] = 7,
-    appointments: Annotated[int, typer.Option(help="About this many bookings.")] = 3000,
-) -> None:
-    """Generate a synthetic clinic chain, push it through the HTTP handler, build the
-    read models and warehouse, and write report 1."""
-    from mymedic import entrypoints
-    from mymedic.app.auth import Role, auth_config, issue_token
-    from mymedic.bootstrap import bootstrap
-    from mymedic.demo.generator import generate
-    from mymedic.reports.export import to_csv
-    from mymedic.server import create_server
-
-    data_dir = out / "data"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    # The demo signs its own tokens: a fresh secret each run, an admin of each tenant.
-    settings = _settings(data_dir).model_copy(
-        update={"jwt_secret": SecretStr(secrets.token_urlsafe(48)), "jwt_algorithm": "HS256"}
-    )
-    platform = bootstrap(settings)
-    entrypoints.use_platform(platform)
-    client = create_server().test_client()
-    commands = generate(seed=seed, appointments=appointments)
-    config = auth_config(settings)
-    tokens = {
-        tenant: "Bearer "
-        + issue_token(
-            config, subject="demo-admin", tenant_id=tenant, role=Role.ADMIN, branches=None
-        )
-        for tenant in {c.body["tenant_id"] for c in commands}
-    }
-    started = time.perf_counter()
-    rejected: dict[int, int] = defaultdict(int)
-    with _progress() as progress:
-        task = progress.add_task("commands → HTTP → store → projections", total=len(commands))
-        for command in commands:
-            response = client.post(
-                f"/commands/{command.name}",
-                json=command.body,
-                headers={"Authorization": tokens[command.body["tenant_id"]]},
-            )
-            if response.status_code != 201:
-                rejected[response.status_code] += 1
-                if sum(rejected.values()) <= 3:
-                    console.print(f"[yellow]{command.name}: {response.status_code} {response.json}")
-            progress.advance(task)
-        task = progress.add_task(
-            "store → warehouse (batched)", total=platform.store.head_position()
-        )
-        platform.catch_up(progress=lambda n: progress.advance(task, n))
-    elapsed = time.perf_counter() - started
-    rows = platform.warehouse.query("rpt_patient_volume")
-    reports = out / "reports"
-    reports.mkdir(parents=True, exist_ok=True)
-    csv_path = reports / "rpt_patient_volume.csv"
-    csv_path.write_text(to_csv(rows), encoding="utf-8")
-    _print_patient_volume(rows)
-    accepted = len(commands) - sum(rejected.values())
-    console.print(
-        f"{accepted} commands accepted in {elapsed:.1f} s ({accepted / elapsed:.0f}/s), "
-        f"{sum(rejected.values())} rejected {dict(rejected) or ''}"
-    )
-    dead = platform.store.dead_letters()
-    if dead:
-        console.print(f"[red]{len(dead)} events in the dead letters: mymedic dead-letters list")
-    typer.echo(f"report 1: {csv_path}")
-    platform.close()
-    entrypoints.use_platform(None)
-    if rejected or dead:
-        raise typer.Exit(1)
-
-
-def _print_patient_volume(rows: list[dict[str, Any]]) -> None:
-    totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0] * 6)
-    for row in rows:
-        key = (row["tenant_id"], row["branch_id"], row["month"].strftime("%Y-%m"))
-        for i, column in enumerate(
-            ("scans", "patients", "new_patients", "returning_patients", "cancelled", "no_shows")
-        ):
-            totals[key][i] += row[column]
-    table = Table(title="Report 1: patient volume by branch and month (all modalities)")
-    for column in (
-        "tenant",
-        "branch",
-        "month",
-        "scans",
-        "patients*",
-        "new",
-        "returning",
-        "cancelled",
-        "no-shows",
-    ):
-        table.add_column(
-            column, justify="right" if column[0] in "spnrc" and column != "tenant" else "left"
-        )
-    for (tenant, branch, month), values in sorted(totals.items()):
-        table.add_row(tenant, branch, month, *(str(v) for v in values))
-    wide = Console(width=120)
-    wide.print(table)
-    wide.print("* patients summed over modalities: a patient seen in two modalities counts twice")
+app.command("demo")(demo)
+_settings = settings_for
+_progress = progress_bar
 
 
 @app.command()
@@ -202,7 +79,6 @@ def _exit_on_signal(signum: int, frame: object) -> None:
 
 def _start_emulator_stack(settings: Settings) -> tuple[Any, Settings]:
     import os
-    import shutil
     from uuid import uuid4
 
     from mymedic.devstack import start_stack

@@ -25,6 +25,10 @@ def test_demo_then_report_then_replay(tmp_path: Path) -> None:
     demo = runner.invoke(app, ["demo", "--out", str(out), "--appointments", "60", "--seed", "2"])
     assert demo.exit_code == 0, demo.output
     assert "Report 1: patient volume" in demo.output
+    assert "Reconciliation" in demo.output and "Unmatched items" in demo.output
+    closed = orjson.loads((out / "reports" / "reconciliation.json").read_bytes())
+    assert closed and {doc["currency"] for doc in closed} == {"INR"}
+    assert sum(doc["captured_minor"] for doc in closed) > 0
     csv_path = out / "reports" / "rpt_patient_volume.csv"
     written = csv_path.read_text()
     assert written.startswith("tenant_id,branch_id,modality,month,scans,patients,new_patients")

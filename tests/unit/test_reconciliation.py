@@ -239,3 +239,29 @@ def test_itemized_settlements_and_gateway_refunds_are_reconciled() -> None:
         ("settlement_mismatch", "po_B", 40),  # 75_000 - 74_960
     ]
     assert "settlement-detail" in settlements.unmatched[0].detail
+
+
+def test_a_refund_id_two_tenants_both_use_matches_only_its_own_payment_s_refund() -> None:
+    """Our ids are per tenant: t1's rf_1 (10_000 of pay_A) and t2's rf_1 (4_000 of
+    pay_B) are each matched to the gateway refund of their own payment."""
+    inputs = r.DayInputs(
+        payments=[
+            paid("p1", 50_000, "upi", "razorpay", "pay_A"),
+            replace(paid("p1", 30_000, "upi", "razorpay", "pay_B"), tenant_id="t2"),
+        ],
+        refunds=[
+            r.RecordedRefund(T, B, D1, "rf_1", "p1", 10_000, "INR"),
+            r.RecordedRefund("t2", B, D1, "rf_1", "p1", 4_000, "INR"),
+        ],
+        captures=[
+            captured("pay_A", 50_000, 1_180, 180),
+            replace(captured("pay_B", 30_000, 708, 108), tenant_id="t2"),
+        ],
+        gateway_refunds=[
+            r.GatewayRefund("razorpay", "rfnd_1", "rf_1", "pay_A", "processed", 10_000, "INR"),
+            r.GatewayRefund("razorpay", "rfnd_2", "rf_1", "pay_B", "processed", 4_000, "INR"),
+        ],
+    )
+    results = r.reconcile(inputs, D1, as_of=D1)
+    assert [(x.tenant_id, x.refunds_minor) for x in results] == [("t1", 10_000), ("t2", 4_000)]
+    assert [item.reason for x in results for item in x.unmatched] == []

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from mymedic.domain import events as e
@@ -75,9 +75,8 @@ def collect(store: EventStore) -> r.DayInputs:
     settlements = []
     for tenant, recorded in found.settlements:
         settlement = _itemized(recorded, found.lines)
-        settlements.append(
-            _owned(settlement, owner.get(next(iter(settlement.payment_refs), ""), tenant))
-        )
+        owners = (owner[ref] for ref in settlement.payment_refs if ref in owner)
+        settlements.append(_owned(settlement, next(owners, tenant)))
     return r.DayInputs(
         payments=list(found.payments.values()),
         refunds=list(found.refunds.values()),
@@ -104,7 +103,8 @@ def _itemized(
 
 
 def _owned(settlement: r.Settlement, tenant: str) -> r.Settlement:
-    """A settlement is reported with the tenant of the payments it covers."""
+    """A settlement is reported with the tenant of the payments it covers (the first it
+    lists whose capture we know; a payment whose webhook never came has no tenant)."""
     return r.Settlement(**{**settlement.__dict__, "tenant_id": tenant})
 
 
@@ -273,6 +273,21 @@ def run_day(
         for result in results
         if tenant in (None, result.tenant_id) and branch in (None, result.branch_id)
     ]
+
+
+def run_days(
+    store: EventStore,
+    first: date,
+    last: date,
+    *,
+    as_of: date,
+    settle_within_days: int = 3,
+) -> list[r.DayReconciliation]:
+    """Every day from ``first`` to ``last``, from one read of the log."""
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return r.reconcile_days(
+        collect(store), days, as_of=as_of, settle_within_days=settle_within_days
+    )
 
 
 def write(

@@ -32,8 +32,8 @@ Matching rules:
   ``not_itemized`` (on its day): run the settlement-detail job to fetch its lines;
 - a refund we recorded whose id is a lost dispute's is a reversal (chargeback), any
   other a refund. A refund of a payment we recorded as non-cash with a provider
-  reference is matched to the gateway refund (not failed or cancelled) whose
-  ``refund_id`` (the id we set when we asked for it) or ``refund_ref`` (a refund the
+  reference is matched to the gateway refund of that payment (not failed or cancelled)
+  whose ``refund_id`` (the id we set when we asked for it) or ``refund_ref`` (a refund the
   gateway initiated is recorded under its own id) is the refund's id; none ->
   ``no_gateway_refund``; amounts differ -> ``refund_amount_mismatch`` (ours - the
   gateway's). Cash refunds need no gateway;
@@ -48,7 +48,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 UNASSIGNED = "unassigned"  # the branch of a gateway fact that names none
 Side = Literal["ours", "gateway"]
@@ -270,32 +270,25 @@ def reconcile(
     inputs: DayInputs, day: date, *, as_of: date, settle_within_days: int = 3
 ) -> list[DayReconciliation]:
     """The reconciliation of ``day`` for every (tenant, branch, currency) with activity."""
-    run = _Run(inputs, day, as_of, settle_within_days)
-    run.payments()
-    run.refunds_and_forfeitures()
-    run.invoices()
-    run.captures()
-    run.unapplied()
-    run.settlements()
-    return [
-        DayReconciliation(
-            tenant_id=tenant,
-            branch_id=branch,
-            day=day,
-            currency=currency,
-            unmatched=tuple(sorted(totals.items)),
-            **dict(totals.figures),
-        )
-        for (tenant, branch, currency), totals in sorted(run.groups.items())
-    ]
+    return reconcile_days(inputs, [day], as_of=as_of, settle_within_days=settle_within_days)
+
+
+def reconcile_days(
+    inputs: DayInputs, days: Iterable[date], *, as_of: date, settle_within_days: int = 3
+) -> list[DayReconciliation]:
+    """:func:`reconcile` for each of ``days``, indexing the inputs once."""
+    run = _Run(inputs, as_of, settle_within_days)
+    return [result for day in days for result in run.day(day)]
 
 
 class _Run:
-    def __init__(self, inputs: DayInputs, day: date, as_of: date, within: int) -> None:
+    """The inputs indexed once (by reference, and by day) for any number of days."""
+
+    def __init__(self, inputs: DayInputs, as_of: date, within: int) -> None:
         self.inputs = inputs
-        self.day = day
         self.as_of = as_of
         self.within = within
+        self.on = date.min
         self.groups: dict[_GroupKey, _Totals] = defaultdict(_Totals)
         self.recorded = _unique(inputs.payments, lambda p: (p.tenant_id, p.payment_id))
         self.gateway = _unique(inputs.captures, lambda c: (c.provider, c.payment_ref))
@@ -310,12 +303,53 @@ class _Run:
                     where = (settlement.provider, item.payment_ref)
                     self.lines.setdefault(where, (settlement.settlement_ref, item))
         self.payment_by_id = {(p.tenant_id, p.payment_id): p for p in self.recorded}
-        self.gateway_refunds = _unique(inputs.gateway_refunds, lambda g: (g.provider, g.refund_ref))
+        self.refunds_of: dict[str, list[GatewayRefund]] = defaultdict(list)
+        for refund in _unique(inputs.gateway_refunds, lambda g: (g.provider, g.refund_ref)):
+            self.refunds_of[refund.payment_ref].append(refund)
         self.claimed = {
             (p.tenant_id, p.provider_reference)
             for p in self.recorded
             if p.mode != "cash" and p.provider_reference
         }
+        self.lost = {d.dispute_ref for d in inputs.disputes if d.phase == "lost"}
+        self.deposits = {(p.tenant_id, p.payment_id) for p in self.recorded if p.kind == "deposit"}
+        self.capture_reasons: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for fact in inputs.unmatched:
+            if fact.fact_event_type == "gateway.payment_captured":
+                self.capture_reasons[(fact.provider, fact.payment_ref)].add(fact.reason)
+        self.nets = {
+            (c.provider, c.payment_ref): c.amount_minor - self.fee(c)[0] for c in self.gateway
+        }
+        refunds = _unique(inputs.refunds, lambda r: (r.tenant_id, r.refund_id))
+        invoices = _unique(inputs.invoices, lambda i: (i.tenant_id, i.invoice_id))
+        self.payments_on = _by_day(self.recorded)
+        self.refunds_on = _by_day(refunds)
+        self.forfeitures_on = _by_day(inputs.forfeitures)
+        self.invoices_on = _by_day(invoices)
+        self.captures_on = _by_day(self.gateway)
+        self.unmatched_on = _by_day(inputs.unmatched)
+        self.settlements_on = _by_day(self.settled)
+
+    def day(self, day: date) -> list[DayReconciliation]:
+        self.on = day
+        self.groups = defaultdict(_Totals)
+        self.payments()
+        self.refunds_and_forfeitures()
+        self.invoices()
+        self.captures()
+        self.unapplied()
+        self.settlements()
+        return [
+            DayReconciliation(
+                tenant_id=tenant,
+                branch_id=branch,
+                day=day,
+                currency=currency,
+                unmatched=tuple(sorted(totals.items)),
+                **dict(totals.figures),
+            )
+            for (tenant, branch, currency), totals in sorted(self.groups.items())
+        ]
 
     def add(self, key: _GroupKey, name: str, amount: int) -> None:
         self.groups[key].figures[name] += amount
@@ -324,9 +358,7 @@ class _Run:
         self.groups[key].items.append(item)
 
     def payments(self) -> None:
-        for payment in self.recorded:
-            if payment.day != self.day:
-                continue
+        for payment in self.payments_on.get(self.on, ()):
             key = (payment.tenant_id, payment.branch_id, payment.currency)
             self.add(key, "expected_minor", payment.amount_minor)
             if payment.kind == "deposit":
@@ -364,30 +396,30 @@ class _Run:
             )
 
     def refunds_and_forfeitures(self) -> None:
-        lost = {d.dispute_ref for d in self.inputs.disputes if d.phase == "lost"}
-        deposits = {(p.tenant_id, p.payment_id) for p in self.recorded if p.kind == "deposit"}
-        for refund in _unique(self.inputs.refunds, lambda r: (r.tenant_id, r.refund_id)):
-            if refund.day != self.day:
-                continue
+        for refund in self.refunds_on.get(self.on, ()):
             key = (refund.tenant_id, refund.branch_id, refund.currency)
-            reversal = refund.refund_id in lost
+            reversal = refund.refund_id in self.lost
             self.add(key, "expected_minor", -refund.amount_minor)
             self.add(key, "reversals_minor" if reversal else "refunds_minor", refund.amount_minor)
-            if (refund.tenant_id, refund.payment_id) in deposits:
+            if (refund.tenant_id, refund.payment_id) in self.deposits:
                 self.add(key, "deposits_held_minor", -refund.amount_minor)
             if not reversal:
                 self._match_refund(key, refund)
-        for forfeiture in self.inputs.forfeitures:
-            if forfeiture.day == self.day:
-                key = (forfeiture.tenant_id, forfeiture.branch_id, forfeiture.currency)
-                self.add(key, "forfeitures_minor", forfeiture.amount_minor)
-                self.add(key, "deposits_held_minor", -forfeiture.amount_minor)
+        for forfeiture in self.forfeitures_on.get(self.on, ()):
+            key = (forfeiture.tenant_id, forfeiture.branch_id, forfeiture.currency)
+            self.add(key, "forfeitures_minor", forfeiture.amount_minor)
+            self.add(key, "deposits_held_minor", -forfeiture.amount_minor)
 
     def _match_refund(self, key: _GroupKey, refund: RecordedRefund) -> None:
         payment = self.payment_by_id.get((refund.tenant_id, refund.payment_id))
         if payment is None or payment.mode == "cash" or not payment.provider_reference:
             return
-        found = [g for g in self.gateway_refunds if refund.refund_id in (g.refund_id, g.refund_ref)]
+        # Refund ids are ours per tenant: only the refunds of the same gateway payment count.
+        found = [
+            g
+            for g in self.refunds_of.get(payment.provider_reference, [])
+            if refund.refund_id in (g.refund_id, g.refund_ref)
+        ]
         live = [g for g in found if g.status not in {"failed", "cancelled"}]
         if not live:
             dead = ", ".join(f"{g.refund_ref} {g.status}" for g in found)
@@ -410,16 +442,13 @@ class _Run:
             )
 
     def invoices(self) -> None:
-        for invoice in _unique(self.inputs.invoices, lambda i: (i.tenant_id, i.invoice_id)):
-            if invoice.day == self.day:
-                key = (invoice.tenant_id, invoice.branch_id, invoice.currency)
-                balance = max(0, invoice.amount_minor - invoice.paid_minor)
-                self.add(key, "outstanding_minor", balance)
+        for invoice in self.invoices_on.get(self.on, ()):
+            key = (invoice.tenant_id, invoice.branch_id, invoice.currency)
+            balance = max(0, invoice.amount_minor - invoice.paid_minor)
+            self.add(key, "outstanding_minor", balance)
 
     def captures(self) -> None:
-        for capture in self.gateway:
-            if capture.day != self.day:
-                continue
+        for capture in self.captures_on.get(self.on, ()):
             key = (capture.tenant_id, capture.branch_id or UNASSIGNED, capture.currency)
             fee, tax = self.fee(capture)
             net = capture.amount_minor - fee
@@ -461,20 +490,15 @@ class _Run:
         )
 
     def _not_linked(self, capture: GatewayCapture) -> UnmatchedItem:
-        reasons = {
-            fact.reason
-            for fact in self.inputs.unmatched
-            if (fact.provider, fact.payment_ref) == (capture.provider, capture.payment_ref)
-            and fact.fact_event_type == "gateway.payment_captured"
-        }
+        reasons = self.capture_reasons.get((capture.provider, capture.payment_ref), set())
         detail = "; ".join(sorted(reasons)) or "no payment of ours references it"
         return UnmatchedItem(
             "gateway", "not_linked", capture.payment_ref, capture.amount_minor, detail
         )
 
     def unapplied(self) -> None:
-        for fact in self.inputs.unmatched:
-            if fact.day != self.day or fact.fact_event_type == "gateway.payment_captured":
+        for fact in self.unmatched_on.get(self.on, ()):
+            if fact.fact_event_type == "gateway.payment_captured":
                 continue
             key = (fact.tenant_id, fact.branch_id or UNASSIGNED, fact.currency or "XXX")
             detail = f"{fact.fact_event_type}: {fact.reason}"
@@ -486,10 +510,8 @@ class _Run:
             )
 
     def settlements(self) -> None:
-        nets = {(c.provider, c.payment_ref): c.amount_minor - self.fee(c)[0] for c in self.gateway}
-        for settlement in self.settled:
-            if settlement.day != self.day:
-                continue
+        nets = self.nets
+        for settlement in self.settlements_on.get(self.on, ()):
             key = (settlement.tenant_id, UNASSIGNED, settlement.currency)
             ref = settlement.settlement_ref
             refs = sorted(settlement.listed())
@@ -533,3 +555,18 @@ def _unique(items: Iterable[_T], key: Callable[[_T], Hashable]) -> list[_T]:
     for item in sorted(items, key=repr):
         seen.setdefault(key(item), item)
     return list(seen.values())
+
+
+class _Dated(Protocol):
+    @property
+    def day(self) -> date: ...
+
+
+_D = TypeVar("_D", bound=_Dated)
+
+
+def _by_day(items: Iterable[_D]) -> dict[date, list[_D]]:
+    found: dict[date, list[_D]] = defaultdict(list)
+    for item in items:
+        found[item.day].append(item)
+    return found

@@ -1,0 +1,185 @@
+"""``mymedic demo``: a synthetic clinic chain through the whole platform on the embedded
+default, ending with report 1 and the reconciliation of every day."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from pydantic import SecretStr
+from rich.console import Console
+from rich.table import Table
+
+from mymedic.cli_common import console, progress_bar, settings_for
+
+
+def demo(
+    out: Annotated[Path, typer.Option(help="Output folder (its data/ is rebuilt).")] = Path("out"),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic chain.")] = 7,
+    appointments: Annotated[int, typer.Option(help="About this many bookings.")] = 3000,
+) -> None:
+    """Generate a synthetic clinic chain, push it and its payment gateway's webhooks
+    through the HTTP handler, build the read models and warehouse, reconcile every day,
+    and write report 1."""
+    from mymedic import entrypoints
+    from mymedic.bootstrap import bootstrap
+    from mymedic.demo.gateway import attach_gateway
+    from mymedic.demo.generator import generate
+    from mymedic.reports.export import to_csv
+    from mymedic.server import create_server
+
+    data_dir = out / "data"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    # Fresh secrets each run for the demo's tokens and its one Razorpay account.
+    webhook_secret = secrets.token_urlsafe(32)
+    settings = settings_for(data_dir).model_copy(
+        update={
+            "jwt_secret": SecretStr(secrets.token_urlsafe(48)),
+            "jwt_algorithm": "HS256",
+            "razorpay_webhook_secret": SecretStr(webhook_secret),
+            "payments_tenant_id": "demo-gateway",
+        }
+    )
+    platform = bootstrap(settings)
+    entrypoints.use_platform(platform)
+    client = create_server().test_client()
+    commands = generate(seed=seed, appointments=appointments)
+    traffic = attach_gateway(commands, seed=seed, now=platform.clock())
+    tokens = _admin_tokens(settings, {c.body["tenant_id"] for c in commands})
+    started = time.perf_counter()
+    with progress_bar() as progress:
+        rejected = _post_commands(client, commands, tokens, progress)
+        elapsed = time.perf_counter() - started
+        webhooks = _send_gateway_traffic(client, platform, traffic, webhook_secret)
+        task = progress.add_task(
+            "store → warehouse (batched)", total=platform.store.head_position()
+        )
+        platform.catch_up(progress=lambda n: progress.advance(task, n))
+    _close_the_books(platform, commands, out)
+    rows = platform.warehouse.query("rpt_patient_volume")
+    reports = out / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    csv_path = reports / "rpt_patient_volume.csv"
+    csv_path.write_text(to_csv(rows), encoding="utf-8")
+    _print_patient_volume(rows)
+    accepted = len(commands) - sum(rejected.values())
+    console.print(
+        f"{accepted} commands accepted in {elapsed:.1f} s ({accepted / elapsed:.0f}/s), "
+        f"{sum(rejected.values())} rejected {dict(rejected) or ''}"
+    )
+    dead = platform.store.dead_letters()
+    if dead:
+        console.print(f"[red]{len(dead)} events in the dead letters: mymedic dead-letters list")
+    typer.echo(f"report 1: {csv_path}")
+    platform.close()
+    entrypoints.use_platform(None)
+    refused = {status: n for status, n in webhooks.items() if status != 200}
+    if refused:
+        console.print(f"[red]webhooks refused: {refused}")
+    if rejected or dead or refused:
+        raise typer.Exit(1)
+
+
+def _admin_tokens(settings: Any, tenants: set[str]) -> dict[str, str]:
+    """The demo signs its own tokens: an admin of each tenant."""
+    from mymedic.app.auth import Role, auth_config, issue_token
+
+    config = auth_config(settings)
+    return {
+        tenant: "Bearer "
+        + issue_token(
+            config, subject="demo-admin", tenant_id=tenant, role=Role.ADMIN, branches=None
+        )
+        for tenant in tenants
+    }
+
+
+def _post_commands(
+    client: Any, commands: list[Any], tokens: dict[str, str], progress: Any
+) -> Counter[int]:
+    rejected: Counter[int] = Counter()
+    task = progress.add_task("commands → HTTP → store → projections", total=len(commands))
+    for command in commands:
+        response = client.post(
+            f"/commands/{command.name}",
+            json=command.body,
+            headers={"Authorization": tokens[command.body["tenant_id"]]},
+        )
+        if response.status_code != 201:
+            rejected[response.status_code] += 1
+            if sum(rejected.values()) <= 3:
+                console.print(f"[yellow]{command.name}: {response.status_code} {response.json}")
+        progress.advance(task)
+    return rejected
+
+
+def _send_gateway_traffic(client: Any, platform: Any, traffic: Any, secret: str) -> Counter[int]:
+    from mymedic.demo.finance import itemize, send_webhooks
+
+    statuses = send_webhooks(client, traffic, secret)
+    detail = itemize(platform, traffic)
+    console.print(
+        f"gateway: {traffic.captures} captures, {traffic.refunds} refunds and "
+        f"{traffic.settlements} settlements sent as signed Razorpay webhooks "
+        f"{dict(statuses)}; settlement-detail itemized {detail.itemized}"
+        + (f", [yellow]failed {len(detail.failed)}" if detail.failed else "")
+    )
+    return statuses
+
+
+def _close_the_books(platform: Any, commands: list[Any], out: Path) -> None:
+    """Reconcile every day of the demo, write the finance console's documents, print the
+    close per tenant and keep it as JSON beside report 1."""
+    from mymedic.app.reconcile import run_days, write
+    from mymedic.demo.finance import print_close, summarize
+
+    days = sorted({command.at.date() for command in commands})
+    as_of = platform.clock().date()
+    results = run_days(platform.store, days[0], days[-1], as_of=as_of)
+    by_day: dict[Any, list[Any]] = defaultdict(list)
+    for result in results:
+        by_day[result.day].append(result)
+    for day, found in sorted(by_day.items()):
+        write(platform.documents, found, day, [])
+    print_close(summarize(results), days[0], days[-1], Console(width=160))
+    reports = out / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    path = reports / "reconciliation.json"
+    path.write_bytes(orjson.dumps([r.to_document() for r in results], option=orjson.OPT_INDENT_2))
+    typer.echo(f"reconciliation: {path}")
+
+
+def _print_patient_volume(rows: list[dict[str, Any]]) -> None:
+    totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0] * 6)
+    for row in rows:
+        key = (row["tenant_id"], row["branch_id"], row["month"].strftime("%Y-%m"))
+        for i, column in enumerate(
+            ("scans", "patients", "new_patients", "returning_patients", "cancelled", "no_shows")
+        ):
+            totals[key][i] += row[column]
+    table = Table(title="Report 1: patient volume by branch and month (all modalities)")
+    for column in (
+        "tenant",
+        "branch",
+        "month",
+        "scans",
+        "patients*",
+        "new",
+        "returning",
+        "cancelled",
+        "no-shows",
+    ):
+        table.add_column(
+            column, justify="right" if column[0] in "spnrc" and column != "tenant" else "left"
+        )
+    for (tenant, branch, month), values in sorted(totals.items()):
+        table.add_row(tenant, branch, month, *(str(v) for v in values))
+    wide = Console(width=120)
+    wide.print(table)
+    wide.print("* patients summed over modalities: a patient seen in two modalities counts twice")
