@@ -1,13 +1,16 @@
 """Warehouse facts and dimensions from events: fct_appointment and dim_patient (and
 integration_quarantine, see ``quarantine_facts``; dim_branch, see ``branch_facts``;
 fct_invoice, fct_payment, fct_refund and fct_forfeiture, see ``payment_facts``; the
-gateways' captures and settlements, see ``settlement_facts``)."""
+gateways' captures and settlements, see ``settlement_facts``; referrals and marketing
+touches, ``acquisition_facts``; clinician and room versions, ``directory_history``;
+Google Ads cost and clicks, ``ads_facts``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from mymedic.app import acquisition_facts, ads_facts, directory_history
 from mymedic.app.branch_facts import BRANCHES, apply_branch, prefetch_branches
 from mymedic.app.payment_facts import EVENT_TYPES as MONEY_EVENTS
 from mymedic.app.payment_facts import MONEY_TABLES, apply_money, prefetch_money
@@ -30,9 +33,18 @@ PATIENTS = "dim_patient"
 class WarehouseFactsProjection:
     name = "warehouse_facts"
     categories = (
-        frozenset({"appointment", "patient", "zoho", "invoice", "branch"}) | SETTLEMENT_CATEGORIES
+        frozenset({"appointment", "patient", "zoho", "invoice", "branch"})
+        | SETTLEMENT_CATEGORIES
+        | acquisition_facts.CATEGORIES
+        | directory_history.CATEGORIES
+        | ads_facts.CATEGORIES
     )
-    tables = (APPOINTMENTS, PATIENTS, QUARANTINE, BRANCHES, *MONEY_TABLES, *SETTLEMENT_TABLES)
+    tables = (
+        *(APPOINTMENTS, PATIENTS, QUARANTINE, BRANCHES, *MONEY_TABLES, *SETTLEMENT_TABLES),
+        *acquisition_facts.ACQUISITION_TABLES,
+        *directory_history.HISTORY_TABLES,
+        *ads_facts.ADS_TABLES,
+    )
 
     def prefetch(self, uow: WarehouseUnitOfWork, events: Sequence[EventEnvelope]) -> None:
         appointments = [
@@ -58,6 +70,17 @@ class WarehouseFactsProjection:
             return
         if event.event_type in SETTLEMENT_EVENTS:
             apply_settlement(uow, event)
+            return
+        # Put-only tables (nothing to prefetch): referrals and touches, directory
+        # versions, Google Ads revisions.
+        if event.event_type in acquisition_facts.EVENT_TYPES:
+            acquisition_facts.apply_acquisition(uow, event)
+            return
+        if event.event_type in directory_history.EVENT_TYPES:
+            directory_history.apply_directory_history(uow, event)
+            return
+        if event.event_type in ads_facts.EVENT_TYPES:
+            ads_facts.apply_ads(uow, event)
             return
         data = event.data()
         audit = {"updated_at": event.occurred_at, "last_event_id": event.event_id}
