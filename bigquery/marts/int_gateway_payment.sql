@@ -8,11 +8,19 @@
 -- clinic's, so they are matched by provider and payment ref (unique at the gateway).
 create or replace view int_gateway_payment as
 with settled as (
-    select provider, payment_ref, settlement_ref, settled_at
+    select
+        provider,
+        payment_ref,
+        settlement_ref,
+        settled_at
     from fct_settlement_item
     where kind = 'payment' and payment_ref is not null
     union all
-    select provider, payment_ref, settlement_ref, settled_at
+    select
+        provider,
+        payment_ref,
+        settlement_ref,
+        settled_at
     from fct_settlement_payment
 ),
 

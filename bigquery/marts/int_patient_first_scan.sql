@@ -3,7 +3,11 @@
 -- every later month. Cancelled, no-show and future bookings do not count.
 create or replace view int_patient_first_scan as
 with completed as (
-    select tenant_id, patient_id, start_at, start_date
+    select
+        tenant_id,
+        patient_id,
+        start_at,
+        start_date
     from fct_appointment
     where status = 'completed'
 ),

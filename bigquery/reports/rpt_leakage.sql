@@ -16,17 +16,30 @@
 -- not leakage yet.
 create or replace view rpt_leakage as
 with received as (
-    select tenant_id, appointment_id, sum(amount_minor) as received_minor
+    select
+        tenant_id,
+        appointment_id,
+        sum(amount_minor) as received_minor
     from (
-        select tenant_id, appointment_id, amount_minor from fct_payment
+        select
+            tenant_id,
+            appointment_id,
+            amount_minor
+        from fct_payment
         union all
-        select tenant_id, appointment_id, -amount_minor from fct_refund
-    )
+        select
+            tenant_id,
+            appointment_id,
+            -amount_minor as amount_minor
+        from fct_refund
+    ) as movements
     group by tenant_id, appointment_id
 ),
 
 invoiced as (
-    select distinct tenant_id, appointment_id
+    select distinct
+        tenant_id,
+        appointment_id
     from fct_invoice
 ),
 
@@ -51,23 +64,42 @@ not_invoiced as (
 ),
 
 balances as (
-    select tenant_id, invoice_id, sum(amount_minor) as balance_minor
+    select
+        tenant_id,
+        invoice_id,
+        sum(amount_minor) as balance_minor
     from (
-        select tenant_id, invoice_id, amount_minor from fct_invoice
+        select
+            tenant_id,
+            invoice_id,
+            amount_minor
+        from fct_invoice
         union all
-        select tenant_id, source_id as invoice_id, -amount_minor
+        select
+            tenant_id,
+            source_id as invoice_id,
+            -amount_minor as amount_minor
         from fct_payment
         where source = 'invoice'
         union all
-        select tenant_id, source_id as invoice_id, amount_minor
+        select
+            tenant_id,
+            source_id as invoice_id,
+            amount_minor
         from fct_refund
         where source = 'invoice'
-    )
+    ) as movements
     group by tenant_id, invoice_id
 ),
 
 measures as (
-    select tenant_id, branch_id, currency, month, 'unbilled' as measure, price_minor as amount_minor
+    select
+        tenant_id,
+        branch_id,
+        currency,
+        month,
+        'unbilled' as measure,
+        price_minor as amount_minor
     from not_invoiced
     where received_minor <= 0
     union all

@@ -22,8 +22,9 @@ with first_month as (
 ),
 
 as_of_dates as (
-    select cast(date_sub(date_add(month_start, interval 1 month), interval 1 day) as date)
-        as as_of_date
+    select
+        cast(date_sub(date_add(month_start, interval 1 month), interval 1 day) as date)
+            as as_of_date
     from
         first_month,
         unnest(generate_date_array(first_month.first_day, current_date(), interval 1 month))
@@ -34,14 +35,26 @@ as_of_dates as (
 ),
 
 movements as (
-    select tenant_id, invoice_id, issued_date as on_date, amount_minor
+    select
+        tenant_id,
+        invoice_id,
+        issued_date as on_date,
+        amount_minor
     from int_invoice
     union all
-    select tenant_id, source_id as invoice_id, paid_date as on_date, -amount_minor
+    select
+        tenant_id,
+        source_id as invoice_id,
+        paid_date as on_date,
+        -amount_minor as amount_minor
     from int_payment
     where source = 'invoice'
     union all
-    select tenant_id, source_id as invoice_id, refunded_date as on_date, amount_minor
+    select
+        tenant_id,
+        source_id as invoice_id,
+        refunded_date as on_date,
+        amount_minor
     from int_refund
     where source = 'invoice'
 ),

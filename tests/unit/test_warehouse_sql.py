@@ -5,6 +5,7 @@ tables, marts, reports; alphabetical within a layer)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import sqlglot
@@ -52,3 +53,22 @@ def test_google_ads_roas_knows_the_currency_exponents() -> None:
         found.update(dict.fromkeys(re.findall(r"'([A-Z]{3})'", codes), exponent))
     assert found == EXPONENTS
     assert "else 10000" in sql  # every other currency: exponent 2
+
+
+def test_every_sql_file_passes_sqlfluff_for_bigquery() -> None:
+    """The repository's .sqlfluff (BigQuery dialect, lower case, 100 columns) holds for
+    every file; a violation names the file, line and rule."""
+    from sqlfluff.core import FluffConfig, Linter
+
+    repo = Path(__file__).resolve().parents[2]
+    config = FluffConfig.from_path(str(repo))
+    assert config.get("dialect") == "bigquery"
+    records = Linter(config=config).lint_paths((str(sql_root()),)).as_records()
+    problems = [
+        f"{record['filepath']}:{violation['start_line_no']} {violation['code']} "
+        f"{violation['description']}"
+        for record in records
+        for violation in record["violations"]
+    ]
+    assert len(records) == len(FILES)
+    assert problems == []
