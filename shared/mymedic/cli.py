@@ -18,6 +18,7 @@ from rich.table import Table
 from mymedic.cli_common import DataDir, console, progress_bar, settings_for
 from mymedic.cli_demo import demo
 from mymedic.cli_reconcile import reconcile
+from mymedic.cli_report import report
 from mymedic.cli_zoho import zoho_app
 from mymedic.settings import Settings
 
@@ -27,6 +28,7 @@ app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(zoho_app, name="zoho")
 app.command("reconcile")(reconcile)
 app.command("demo")(demo)
+app.command("report")(report)
 _settings = settings_for
 _progress = progress_bar
 
@@ -192,32 +194,6 @@ def replay(data_dir: DataDir = None) -> None:
         f"replayed {report.events} events in {elapsed:.2f} s "
         f"({report.events / max(elapsed, 1e-9):.0f} events/s)"
     )
-    platform.close()
-
-
-@app.command()
-def report(
-    name: Annotated[str, typer.Argument(help="Report name, e.g. patient-volume.")],
-    output_format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
-    tenant: Annotated[str | None, typer.Option(help="Only this tenant.")] = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Print a report as CSV or JSON on stdout."""
-    from mymedic.bootstrap import bootstrap
-    from mymedic.reports.export import to_csv, to_json, view_name
-
-    try:
-        view = view_name(name)
-    except KeyError as exc:
-        console.print(f"[red]{exc.args[0]}")
-        raise typer.Exit(2) from None
-    if output_format not in ("csv", "json"):
-        console.print("[red]--format is csv or json")
-        raise typer.Exit(2)
-    platform = bootstrap(_settings(data_dir), dispatch_after_commit=False)
-    platform.catch_up()
-    rows = platform.warehouse.query(view, {"tenant_id": tenant} if tenant else None)
-    sys.stdout.write(to_csv(rows) if output_format == "csv" else to_json(rows) + "\n")
     platform.close()
 
 

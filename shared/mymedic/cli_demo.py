@@ -63,10 +63,11 @@ def demo(
         platform.catch_up(progress=lambda n: progress.advance(task, n))
     _close_the_books(platform, commands, out)
     rows = platform.warehouse.query("rpt_patient_volume")
+    columns = platform.warehouse.columns("rpt_patient_volume")
     reports = out / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     csv_path = reports / "rpt_patient_volume.csv"
-    csv_path.write_text(to_csv(rows), encoding="utf-8")
+    csv_path.write_text(to_csv(rows, columns), encoding="utf-8")
     _print_patient_volume(rows)
     accepted = len(commands) - sum(rejected.values())
     console.print(

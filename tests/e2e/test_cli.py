@@ -41,16 +41,50 @@ def test_demo_then_report_then_replay(tmp_path: Path) -> None:
     replay = runner.invoke(app, ["replay", *data])
     assert replay.exit_code == 0, replay.output
     again = runner.invoke(app, ["report", "rpt_patient_volume", "--format", "json", *data])
-    rows = orjson.loads(again.stdout)
-    assert sum(r["scans"] for r in rows) == sum(
+    document = orjson.loads(again.stdout)
+    assert document["columns"][:4] == ["tenant_id", "branch_id", "modality", "month"]
+    assert sum(r["scans"] for r in document["rows"]) == sum(
         int(line.split(",")[4]) for line in written.splitlines()[1:]
     )
 
     unknown = runner.invoke(app, ["report", "nope", *data])
     assert unknown.exit_code == 2
+    _every_report_answers(runner, data, out)
 
     letters = runner.invoke(app, ["dead-letters", "list", *data])
     assert letters.exit_code == 0
+
+
+def _every_report_answers(runner: CliRunner, data: list[str], out: Path) -> None:
+    """The report command: listed, CSV and XLSX for a tenant and a range, an unknown
+    tenant as an empty table with its header, over five years refused saying why (every
+    report's SQL is run by tests/e2e/test_report_catalog.py)."""
+    from openpyxl import load_workbook
+
+    from mymedic.reports.catalog import REPORTS
+
+    listing = runner.invoke(app, ["report", "--list"])
+    assert listing.exit_code == 0
+    assert all(spec.name in listing.stdout for spec in REPORTS)
+    window = ["--from", "2025-01-01", "--to", "2026-12-31"]
+    scoped = ["report", "revenue-breakdown", "--tenant", "sunrise-imaging", *window, *data]
+    csv_out = runner.invoke(app, scoped)
+    assert csv_out.exit_code == 0, csv_out.output
+    header = csv_out.stdout.splitlines()[0].split(",")
+    assert header[:3] == ["tenant_id", "branch_id", "month"]
+    nobody = runner.invoke(app, ["report", "waiting-time", "--tenant", "nobody", *window, *data])
+    assert nobody.stdout.splitlines()[0].startswith("tenant_id,branch_id,modality,week,")
+    assert len(nobody.stdout.splitlines()) == 1
+    book = out / "revenue-breakdown.xlsx"
+    xlsx = runner.invoke(app, [*scoped, "--format", "xlsx", "--out", str(book)])
+    assert xlsx.exit_code == 0, xlsx.output
+    sheet = load_workbook(book).active
+    assert sheet is not None
+    assert [cell.value for cell in sheet[1]] == header
+    assert sheet.max_row == len(csv_out.stdout.splitlines())
+    too_long = ["--from", "2020-01-01", "--to", "2025-01-01"]
+    refused = runner.invoke(app, ["report", "leakage", "--tenant", "t", *too_long, *data])
+    assert refused.exit_code == 2 and "longer than 5 years" in refused.output
 
 
 def _next_week() -> str:
