@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -22,9 +20,13 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
 )
-from tenacity.wait import wait_base
+
+from mymedic.integrations.http_retry import (
+    RetryAfterOrBackoff,
+    TransientHttpError,
+    retry_after_seconds,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,25 +48,6 @@ class GatewayRequestError(GatewayApiError):
 
 class GatewayUnavailable(GatewayApiError):
     """A transient failure (429, 5xx, network) that persisted after the retries."""
-
-
-class _Transient(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-class _RetryAfterOrBackoff(wait_base):
-    """The wait the server asked for (``Retry-After``), else jittered backoff."""
-
-    def __init__(self, max_backoff: float) -> None:
-        self._backoff = wait_exponential_jitter(initial=1, max=max_backoff, jitter=1)
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        failure = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(failure, _Transient) and failure.retry_after is not None:
-            return min(failure.retry_after, RETRY_AFTER_CEILING_SECONDS)
-        return float(self._backoff(retry_state))
 
 
 class GatewayHttp:
@@ -92,15 +75,15 @@ class GatewayHttp:
     def get_json(self, url: str, params: Params) -> dict[str, Any]:
         retrying = Retrying(
             stop=stop_after_attempt(self._attempts),
-            wait=_RetryAfterOrBackoff(self._max_backoff),
-            retry=retry_if_exception_type(_Transient),
+            wait=RetryAfterOrBackoff(self._max_backoff, ceiling=RETRY_AFTER_CEILING_SECONDS),
+            retry=retry_if_exception_type(TransientHttpError),
             sleep=self._sleep,
             before_sleep=self._log_retry,
             reraise=True,
         )
         try:
             return retrying(self._attempt, url, params)
-        except _Transient as exc:
+        except TransientHttpError as exc:
             raise GatewayUnavailable(
                 f"{self.provider} still failing after {self._attempts} attempts: {exc}"
             ) from exc
@@ -114,10 +97,10 @@ class GatewayHttp:
                 auth=self._auth or httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.TransportError as exc:
-            raise _Transient(type(exc).__name__) from exc
+            raise TransientHttpError(type(exc).__name__) from exc
         status = response.status_code
         if status == 429 or status >= 500:
-            raise _Transient(f"HTTP {status}", _retry_after(response))
+            raise TransientHttpError(f"HTTP {status}", retry_after=retry_after_seconds(response))
         if status >= 400:
             reason = f"{self.provider} answered HTTP {status} {_error_code(response)}".rstrip()
             if status in (401, 403):
@@ -150,21 +133,3 @@ def _error_code(response: httpx.Response) -> str:
         return ""
     code = error.get("code") or error.get("type")
     return str(code)[:100] if code else ""
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), if present."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -24,7 +24,6 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -35,10 +34,13 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
 )
-from tenacity.wait import wait_base
 
+from mymedic.integrations.http_retry import (
+    RetryAfterOrBackoff,
+    TransientHttpError,
+    retry_after_seconds,
+)
 from mymedic.integrations.zoho.config import ZohoConfig
 from mymedic.integrations.zoho.records import ZohoRecord
 
@@ -126,15 +128,6 @@ class MalformedRecord(ZohoError):
         self.reason = reason
 
 
-class _Transient(Exception):
-    """One attempt failed in a way a later attempt may not (internal)."""
-
-    def __init__(self, reason: str, *, status: int, retry_after: float | None) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.retry_after = retry_after
-
-
 class _TokenRejected(Exception):
     """401 INVALID_TOKEN: the cached access token is no longer valid (internal)."""
 
@@ -160,25 +153,6 @@ class WatchChannel:
     events: tuple[str, ...]
     expires_at: datetime
     notify_url: str | None = None
-
-
-class _RetryAfterOrBackoff(wait_base):
-    """Tenacity waits with no notion of the failed response, so this small strategy
-    reads the wait the server asked for (``Retry-After``, or a known lock-out) and falls
-    back to jittered exponential backoff capped at ``max_backoff``."""
-
-    def __init__(self, max_backoff: float, lockout_429: float | None) -> None:
-        self._backoff = wait_exponential_jitter(initial=1, max=max_backoff, jitter=1)
-        self._lockout_429 = lockout_429
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        failure = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(failure, _Transient):
-            if failure.retry_after is not None:
-                return min(failure.retry_after, RETRY_AFTER_CEILING_SECONDS)
-            if failure.status == 429 and self._lockout_429 is not None:
-                return self._lockout_429
-        return float(self._backoff(retry_state))
 
 
 class ZohoClient:
@@ -588,15 +562,19 @@ class ZohoClient:
         attempts = self._config.max_attempts
         retrying = Retrying(
             stop=stop_after_attempt(attempts),
-            wait=_RetryAfterOrBackoff(self._config.max_backoff_seconds, lockout_429),
-            retry=retry_if_exception_type((_Transient, httpx.TransportError)),
+            wait=RetryAfterOrBackoff(
+                self._config.max_backoff_seconds,
+                ceiling=RETRY_AFTER_CEILING_SECONDS,
+                lockout_429=lockout_429,
+            ),
+            retry=retry_if_exception_type((TransientHttpError, httpx.TransportError)),
             sleep=self._sleep,
             before_sleep=_log_retry,
             reraise=True,
         )
         try:
             return retrying(attempt)
-        except _Transient as exc:
+        except TransientHttpError as exc:
             raise ZohoUnavailable(f"Zoho still failing after {attempts} attempts: {exc}") from exc
         except httpx.TransportError as exc:
             raise ZohoUnavailable(
@@ -641,8 +619,10 @@ class ZohoClient:
         )
         status = response.status_code
         if status == 429 or status >= 500:
-            raise _Transient(
-                f"token endpoint HTTP {status}", status=status, retry_after=_retry_after(response)
+            raise TransientHttpError(
+                f"token endpoint HTTP {status}",
+                status=status,
+                retry_after=retry_after_seconds(response),
             )
         try:
             body = response.json()
@@ -723,7 +703,9 @@ def _raise_for_status(response: httpx.Response) -> None:
     if status < 400:
         return
     if status == 429 or status >= 500:
-        raise _Transient(f"HTTP {status}", status=status, retry_after=_retry_after(response))
+        raise TransientHttpError(
+            f"HTTP {status}", status=status, retry_after=retry_after_seconds(response)
+        )
     response.read()  # a streamed error body
     code, message = _error_code(response)
     if status == 401 and code == "INVALID_TOKEN":
@@ -857,27 +839,9 @@ def _collapse_events(events: Sequence[str]) -> tuple[str, ...]:
     return tuple(collapsed)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), if present."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
 def _log_retry(state: RetryCallState) -> None:
     failure = state.outcome.exception() if state.outcome else None
-    reason = str(failure) if isinstance(failure, _Transient) else type(failure).__name__
+    reason = str(failure) if isinstance(failure, TransientHttpError) else type(failure).__name__
     wait = state.next_action.sleep if state.next_action else 0.0
     log.warning(
         "Zoho call failed (%s), attempt %d; retrying in %.1f s", reason, state.attempt_number, wait
