@@ -8,7 +8,11 @@ OUT ?= out
 BQ_VENV := .venv-bqemulator
 BQ_STAMP := $(BQ_VENV)/.installed
 
-.PHONY: demo test lint bench bench-emulators serve clean emulators
+# checkov conflicts with python-hcl2 (a dev dependency), so it gets its own virtualenv.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+.PHONY: infra-check demo test lint bench bench-emulators serve clean emulators bundle
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +30,18 @@ $(BQ_STAMP):
 	$(BQ_VENV)/bin/python -c "from duckdb_extensions import import_extension; import_extension('spatial')"
 	touch $(BQ_STAMP)
 
+$(CHECKOV_STAMP):
+	test -d $(CHECKOV_VENV) || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
+	touch $(CHECKOV_STAMP)
+
+# Offline: formatting, then checkov's policies (a finding fails unless the resource skips
+# it with `#checkov:skip=CKV_...: reason`).
+infra-check: $(CHECKOV_STAMP)
+	terraform fmt -check -recursive terraform
+	$(CHECKOV_VENV)/bin/checkov -d terraform --framework terraform --skip-download --quiet --compact
+
 emulators: $(BQ_STAMP)
 	@command -v gcloud >/dev/null || { echo "error: gcloud (Google Cloud SDK) is not installed: the Pub/Sub and Firestore emulators come with it" >&2; exit 1; }
 	@test -x "$$(gcloud info --format='value(installation.sdk_root)')/platform/pubsub-emulator/bin/cloud-pubsub-emulator" || { echo "error: the Pub/Sub emulator is missing (gcloud components install pubsub-emulator)" >&2; exit 1; }
@@ -40,7 +56,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check shared functions tests scripts
 	$(BIN)/mypy
 
-test: $(STAMP) emulators lint
+test: $(STAMP) emulators lint infra-check
 	MYMEDIC_BQEMULATOR=$(CURDIR)/$(BQ_VENV)/bin/bqemulator $(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)
@@ -49,8 +65,12 @@ bench: $(STAMP)
 bench-emulators: $(STAMP) emulators
 	@MYMEDIC_BQEMULATOR=$(CURDIR)/$(BQ_VENV)/bin/bqemulator $(BIN)/python scripts/bench_emulators.py
 
+# The Cloud Functions source: build/bundle/ and the deterministic build/function-source.zip.
+bundle: $(STAMP)
+	$(BIN)/python scripts/build_bundle.py
+
 serve: $(STAMP)
 	$(BIN)/mymedic serve
 
 clean:
-	rm -rf $(VENV) $(BQ_VENV) $(OUT) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(BQ_VENV) $(CHECKOV_VENV) $(OUT) var build .mypy_cache .ruff_cache .pytest_cache

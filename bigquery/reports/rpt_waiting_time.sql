@@ -21,7 +21,7 @@ with appointments as (
         tenant_id,
         branch_id,
         modality,
-        cast(date_trunc(start_date, week(monday)) as date) as week,
+        cast(date_trunc(start_date, week (monday)) as date) as week,
         timestamp_diff(start_at, booked_at, second) / 3600.0 as lead_hours
     from fct_appointment
     where status != 'cancelled'

@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     # The public URL of the zoho_webhook function: where the Notifications API channel
     # (kept alive by the zoho-renew-channels job) sends its callbacks.
     zoho_notify_url: str | None = None
+    # Outgoing e-mail (alerts and report snapshots): an SMTP relay with STARTTLS.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
     # Google Ads (read-only cost and click sync): the API developer token, the OAuth
     # client and refresh token of a user with access to the accounts, the manager
     # account to log in through (10 digits), and each tenant's ad accounts, as JSON:

@@ -1,0 +1,168 @@
+-- Revenue leakage per tenant, branch, currency and month (the branch's calendar), in
+-- integer minor units (never summed across currencies). Each measure is dated by its
+-- own fact, and "received" for an appointment is every payment on it (appointment and
+-- invoice payments alike, fct_payment.appointment_id) less every refund of those:
+--   unbilled: completed appointments (month of start_date) with no invoice and nothing
+--     received: how many, and their price_minor.
+--   underpaid: completed appointments with no invoice and something, but less than
+--     the price, received: how many, and price_minor - received.
+--   unpaid invoices: invoices (month of issue) with a balance today (amount_minor -
+--     every payment + every refund above zero): how many, and the balance. Their age
+--     is rpt_receivables_aging's.
+--   refunds: every refund of an appointment or invoice payment (month refunded).
+--   forfeitures: deposits kept under the cancellation policy (month forfeited).
+-- Cancelled and no-show appointments are never unbilled: their money is the deposits,
+-- refunded (refunds) or kept (forfeitures). Booked appointments not yet completed are
+-- not leakage yet.
+with received as (
+    select
+        tenant_id,
+        appointment_id,
+        sum(amount_minor) as received_minor
+    from (
+        select
+            tenant_id,
+            appointment_id,
+            amount_minor
+        from `${project}.${dataset}.fct_payment`
+        union all
+        select
+            tenant_id,
+            appointment_id,
+            -amount_minor as amount_minor
+        from `${project}.${dataset}.fct_refund`
+    ) as movements
+    group by tenant_id, appointment_id
+),
+
+invoiced as (
+    select distinct
+        tenant_id,
+        appointment_id
+    from `${project}.${dataset}.fct_invoice`
+),
+
+not_invoiced as (
+    select
+        appointments.tenant_id,
+        appointments.branch_id,
+        appointments.currency,
+        cast(date_trunc(appointments.start_date, month) as date) as month,
+        appointments.price_minor,
+        coalesce(received.received_minor, 0) as received_minor
+    from `${project}.${dataset}.fct_appointment` as appointments
+    left join invoiced
+        on
+            appointments.tenant_id = invoiced.tenant_id
+            and appointments.appointment_id = invoiced.appointment_id
+    left join received
+        on
+            appointments.tenant_id = received.tenant_id
+            and appointments.appointment_id = received.appointment_id
+    where appointments.status = 'completed' and invoiced.appointment_id is null
+),
+
+balances as (
+    select
+        tenant_id,
+        invoice_id,
+        sum(amount_minor) as balance_minor
+    from (
+        select
+            tenant_id,
+            invoice_id,
+            amount_minor
+        from `${project}.${dataset}.fct_invoice`
+        union all
+        select
+            tenant_id,
+            source_id as invoice_id,
+            -amount_minor as amount_minor
+        from `${project}.${dataset}.fct_payment`
+        where source = 'invoice'
+        union all
+        select
+            tenant_id,
+            source_id as invoice_id,
+            amount_minor
+        from `${project}.${dataset}.fct_refund`
+        where source = 'invoice'
+    ) as movements
+    group by tenant_id, invoice_id
+),
+
+measures as (
+    select
+        tenant_id,
+        branch_id,
+        currency,
+        month,
+        'unbilled' as measure,
+        price_minor as amount_minor
+    from not_invoiced
+    where received_minor <= 0
+    union all
+    select
+        tenant_id,
+        branch_id,
+        currency,
+        month,
+        'underpaid' as measure,
+        price_minor - received_minor as amount_minor
+    from not_invoiced
+    where received_minor > 0 and received_minor < price_minor
+    union all
+    select
+        invoices.tenant_id,
+        invoices.branch_id,
+        invoices.currency,
+        cast(date_trunc(invoices.issued_date, month) as date) as month,
+        'unpaid_invoice' as measure,
+        balances.balance_minor as amount_minor
+    from `${project}.${dataset}.int_invoice` as invoices
+    inner join balances
+        on
+            invoices.tenant_id = balances.tenant_id
+            and invoices.invoice_id = balances.invoice_id
+    where balances.balance_minor > 0
+    union all
+    select
+        tenant_id,
+        branch_id,
+        currency,
+        cast(date_trunc(refunded_date, month) as date) as month,
+        'refund' as measure,
+        amount_minor
+    from `${project}.${dataset}.int_refund`
+    union all
+    select
+        tenant_id,
+        branch_id,
+        currency,
+        cast(date_trunc(forfeited_date, month) as date) as month,
+        'forfeiture' as measure,
+        amount_minor
+    from `${project}.${dataset}.int_forfeiture`
+),
+
+final as (
+    select
+        tenant_id,
+        branch_id,
+        currency,
+        month,
+        countif(measure = 'unbilled') as unbilled_appointments,
+        sum(if(measure = 'unbilled', amount_minor, 0)) as unbilled_minor,
+        countif(measure = 'underpaid') as underpaid_appointments,
+        sum(if(measure = 'underpaid', amount_minor, 0)) as underpaid_minor,
+        countif(measure = 'unpaid_invoice') as unpaid_invoices,
+        sum(if(measure = 'unpaid_invoice', amount_minor, 0)) as unpaid_invoice_minor,
+        countif(measure = 'refund') as refunds,
+        sum(if(measure = 'refund', amount_minor, 0)) as refund_minor,
+        countif(measure = 'forfeiture') as forfeitures,
+        sum(if(measure = 'forfeiture', amount_minor, 0)) as forfeiture_minor
+    from measures
+    group by tenant_id, branch_id, currency, month
+)
+
+select * from final

@@ -1,0 +1,43 @@
+# One Secret Manager secret per SecretStr setting (local.secret_fields): the secret
+# mymedic-<field, - for _>, mounted as MYMEDIC_<FIELD> in the functions that read it
+# (local.function_secrets), whose service accounts alone may access it. Terraform
+# creates the secrets, never their values: add a version by hand, e.g.
+#   printf %s "$VALUE" | gcloud secrets versions add mymedic-stripe-webhook-secret --data-file=-
+# A function only starts once every secret it mounts has a version.
+
+resource "google_secret_manager_secret" "secret" {
+  for_each = local.secret_fields
+
+  project   = var.project_id
+  secret_id = "mymedic-${replace(each.key, "_", "-")}"
+  labels    = merge(local.labels, { setting = replace(each.key, "_", "-") })
+
+  # Replicas in the deployment's region only (data residency).
+  replication {
+    user_managed {
+      replicas {
+        location = var.region
+      }
+    }
+  }
+
+  depends_on = [google_project_service.api]
+}
+
+locals {
+  # "function/field" -> the pair, for every secret a function reads.
+  secret_grants = merge([
+    for function, fields in local.function_secrets : {
+      for field in fields : "${function}/${field}" => { function = function, field = field }
+    }
+  ]...)
+}
+
+resource "google_secret_manager_secret_iam_member" "function_secret" {
+  for_each = local.secret_grants
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.secret[each.value.field].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.function[each.value.function].email}"
+}
