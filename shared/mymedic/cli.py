@@ -17,6 +17,7 @@ from rich.table import Table
 
 from mymedic.cli_common import DataDir, console, progress_bar, settings_for
 from mymedic.cli_demo import demo
+from mymedic.cli_jobs import jobs_app
 from mymedic.cli_reconcile import reconcile
 from mymedic.cli_report import report
 from mymedic.cli_zoho import zoho_app
@@ -26,6 +27,7 @@ app = typer.Typer(help="MyMedic: the clinic data platform.", no_args_is_help=Tru
 dead_letters_app = typer.Typer(help="Events whose delivery kept failing.")
 app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(zoho_app, name="zoho")
+app.add_typer(jobs_app, name="jobs")
 app.command("reconcile")(reconcile)
 app.command("demo")(demo)
 app.command("report")(report)

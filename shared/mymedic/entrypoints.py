@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -16,6 +17,7 @@ from flask import Request, Response
 from mymedic.app.audit_api import handle_audit_request
 from mymedic.app.auth import AuthUnavailable, Principal, TokenVerifier, auth_config
 from mymedic.app.command_api import handle_command_request
+from mymedic.app.http import HttpResponse, error_response
 from mymedic.app.openapi import openapi_document
 from mymedic.app.pubsub import PoisonMessage, decode_pubsub_event
 from mymedic.app.read_api import handle_read_request
@@ -148,24 +150,29 @@ def jobs(request: Request) -> Response:
         return json_response(404, {"error": "unknown_job", "message": name, "known": list(JOBS)})
     if request.method != "POST":
         return json_response(405, {"error": "method_not_allowed", "message": "jobs run on POST"})
+    result = run_job(name, request.args.get)
+    return json_response(result.status, result.body, result.headers)
+
+
+def run_job(name: str, arg: Callable[[str], str | None]) -> HttpResponse:
+    """One job on the current platform (the HTTP function and ``mymedic jobs run``)."""
+    if name not in JOBS:
+        return error_response(404, "unknown_job", name, known=list(JOBS))
     if name in ZOHO_JOBS:
         from mymedic.integrations.zoho.service import handle_zoho_job
 
-        result = handle_zoho_job(zoho(), name, request.args.get)
-        return json_response(result.status, result.body, result.headers)
+        return handle_zoho_job(zoho(), name, arg)
+    current = platform()
     if name == GOOGLE_ADS_SYNC:
         from mymedic.integrations.google_ads.service import handle_google_ads_job
 
-        current = platform()
-        result = handle_google_ads_job(
+        return handle_google_ads_job(
             current.settings,
             current.store,
-            request.args.get,
+            arg,
             clock=current.clock,
             after_commit=current.relay.drain,
         )
-        return json_response(result.status, result.body, result.headers)
-    current = platform()
     if name == SETTLEMENT_DETAIL:
         return settlement_detail(current)
     try:
@@ -181,11 +188,11 @@ def jobs(request: Request) -> Response:
             followed = current.catch_up()
             body = {"job": name, "events": followed.events, "position": followed.last_position}
     except TransientBackendError as exc:
-        return json_response(503, {"error": "unavailable", "message": str(exc)})
-    return json_response(200, body)
+        return error_response(503, "unavailable", str(exc))
+    return HttpResponse(200, body)
 
 
-def settlement_detail(current: Platform) -> Response:
+def settlement_detail(current: Platform) -> HttpResponse:
     """Itemize the settlements whose webhook listed no payments; 503 when a gateway was
     unavailable (the next run takes up what this one could not)."""
     from mymedic.integrations.payments.settlement_detail import run_settlement_detail
@@ -193,13 +200,13 @@ def settlement_detail(current: Platform) -> Response:
     try:
         outcome = run_settlement_detail(current.store, current.settings, clock=current.clock)
     except TransientBackendError as exc:
-        return json_response(503, {"error": "unavailable", "message": str(exc)})
+        return error_response(503, "unavailable", str(exc))
     if outcome.itemized:
         current.relay.drain()
     if outcome.unavailable:
         message = f"unavailable: {', '.join(sorted(set(outcome.unavailable)))}"
-        return json_response(503, {"error": "unavailable", "message": message, **outcome.to_dict()})
-    return json_response(200, outcome.to_dict())
+        return error_response(503, "unavailable", message, **outcome.to_dict())
+    return HttpResponse(200, outcome.to_dict())
 
 
 # --- Zoho CRM ---------------------------------------------------------------------------

@@ -199,3 +199,21 @@ def test_serve_on_the_emulators_and_stop_cleanly(tmp_path: Path) -> None:
     for pid in map(int, found.group(1).split()):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_jobs_run_by_hand_answer_as_the_jobs_function_does(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    listed = runner.invoke(app, ["jobs", "list"])
+    assert listed.exit_code == 0 and "projection-catch-up" in listed.stdout.split()
+    caught_up = runner.invoke(app, ["jobs", "run", "projection-catch-up", *data])
+    assert caught_up.exit_code == 0, caught_up.output
+    assert orjson.loads(caught_up.stdout) == {
+        "job": "projection-catch-up",
+        "events": 0,
+        "position": 0,
+    }
+    assert runner.invoke(app, ["jobs", "run", "no-such-job", *data]).exit_code == 2
+    assert runner.invoke(app, ["jobs", "run", "outbox-relay", "--arg", "x", *data]).exit_code == 2
+    # Without Google Ads settings the job answers 503 not_configured: exit 1, JSON body.
+    ads = runner.invoke(app, ["jobs", "run", "google-ads-sync", *data])
+    assert ads.exit_code == 1 and orjson.loads(ads.stdout)["error"] == "not_configured"
