@@ -12,7 +12,7 @@ BQ_STAMP := $(BQ_VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: infra-check demo test lint bench bench-emulators serve clean emulators bundle
+.PHONY: infra-check demo test lint bench bench-emulators serve clean emulators bundle system-packages
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ infra-check: $(CHECKOV_STAMP)
 	terraform fmt -check -recursive terraform
 	$(CHECKOV_VENV)/bin/checkov -d terraform --framework terraform --skip-download --quiet --compact
 
+# Debian's chromium (the dashboard preview's browser test) and poppler-utils (pdftoppm,
+# the snapshot PDF's test), installed when missing (needs root, as on CI machines).
+system-packages:
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || { \
+		test "$$(id -u)" = 0 || { echo "error: install Debian's chromium and poppler-utils (apt-get install chromium poppler-utils)" >&2; exit 1; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium poppler-utils >/dev/null || \
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium poppler-utils >/dev/null; }; }
+
 emulators: $(BQ_STAMP)
 	@command -v gcloud >/dev/null || { echo "error: gcloud (Google Cloud SDK) is not installed: the Pub/Sub and Firestore emulators come with it" >&2; exit 1; }
 	@test -x "$$(gcloud info --format='value(installation.sdk_root)')/platform/pubsub-emulator/bin/cloud-pubsub-emulator" || { echo "error: the Pub/Sub emulator is missing (gcloud components install pubsub-emulator)" >&2; exit 1; }
@@ -56,7 +64,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check shared functions tests scripts
 	$(BIN)/mypy
 
-test: $(STAMP) emulators lint infra-check
+test: $(STAMP) emulators system-packages lint infra-check
 	MYMEDIC_BQEMULATOR=$(CURDIR)/$(BQ_VENV)/bin/bqemulator $(BIN)/pytest -n 2 -q
 
 bench: $(STAMP)

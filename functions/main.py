@@ -23,7 +23,9 @@ def jobs(request: Request) -> Response:
     POST /jobs/zoho-delta-sync[?module=M], POST /jobs/zoho-backfill[?module=M],
     POST /jobs/zoho-renew-channels (daily: keeps the Zoho notification channel alive),
     POST /jobs/zoho-books-sync (Zoho Books invoices and payments into our invoices),
-    POST /jobs/settlement-detail (fetches the lines of gateway settlements)."""
+    POST /jobs/settlement-detail (fetches the lines of gateway settlements),
+    POST /jobs/google-ads-sync, POST /jobs/alerts[?window=D] (alert rules over a day),
+    POST /jobs/snapshots[?date=D] (the snapshot e-mails due that day)."""
     return entrypoints.jobs(request)
 
 

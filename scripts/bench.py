@@ -819,6 +819,7 @@ def run(n: int, replay_repeats: int) -> dict[str, Any]:
             "events_stored": stored,
         },
         "zoho_bulk_read": zoho_bulk_read(n),
+        "reports": reports(n),
         "machine": machine(),
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
@@ -839,6 +840,24 @@ def zoho_bulk_read(n: int) -> dict[str, Any]:
         text=True,
     )
     report: dict[str, Any] = json.loads(done.stdout)["zoho_bulk_read"]
+    return report
+
+
+def reports(n: int) -> dict[str, Any]:
+    """The reports benchmark (scripts/bench_reports.py): every catalog report on DuckDB
+    over a synthetic 5-year, 20-branch chain of 10 million appointments (200,000 with
+    --quick), generated once and cached under var/bench/. Its own process, as
+    zoho_bulk_read: the data set's DuckDB memory is freed when it ends."""
+    args = [] if n >= 2000 else ["--quick"]
+    log(f"reports: {' '.join(args) or 'full scale'} (data set cached under var/bench/)")
+    script = Path(__file__).with_name("bench_reports.py")
+    done = subprocess.run(
+        [sys.executable, str(script), *args],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    report: dict[str, Any] = json.loads(done.stdout)["reports"]
     return report
 
 

@@ -4,6 +4,16 @@
 # DAY partitioning on the DDL's partition column, its clustering. deletion_protection keeps
 # `terraform destroy` (or a rename) from dropping facts: the projection owns the rows.
 
+resource "google_bigquery_table" "cfg_alert_rule" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "cfg_alert_rule"
+  description         = "Alert rules, tenant configuration, at their latest event: the rule as set (rule_json, the alert_rule.set payload's rule; null once removed). The alerts job reads every tenant's rules here after bringing the warehouse up to date, so that the rules and the figures they are checked against are as of the same position in the event log."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/cfg_alert_rule.json")
+}
+
 resource "google_bigquery_table" "dim_branch" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
@@ -149,6 +159,21 @@ resource "google_bigquery_table" "fct_marketing_touch" {
   }
 }
 
+resource "google_bigquery_table" "fct_nps_response" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "fct_nps_response"
+  description         = "One row per NPS response: the score (0-10) and when it was given (responded_at, the event's occurred_at); branch_id is the branch that recorded it. The comment, personal data, never reaches the warehouse. rpt_nps dates it by the branch's calendar."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/fct_nps_response.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "responded_at"
+  }
+}
+
 resource "google_bigquery_table" "fct_payment" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
@@ -269,6 +294,21 @@ resource "google_bigquery_table" "hist_room" {
   }
 }
 
+resource "google_bigquery_table" "hist_working_hours" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "hist_working_hours"
+  description         = "The working hours of every registration of a clinician (as hist_clinician, one version per registration, valid_from its occurred_at): one row per working interval, weekday 0 = Monday, minutes from midnight on the branch's wall clock (end exclusive). int_clinician_day turns them into available minutes per day."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/hist_working_hours.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "valid_from"
+  }
+}
+
 resource "google_bigquery_table" "integration_quarantine" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
@@ -292,4 +332,14 @@ resource "google_bigquery_table" "projection_checkpoints" {
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/projection_checkpoints.json")
+}
+
+resource "google_bigquery_table" "source_activity" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "source_activity"
+  description         = "When each integration last delivered anything to a tenant: last_recorded_at is the latest recorded_at (our clock, not the source's) of its events: Stripe and Razorpay (gateway and settlement facts, by provider), Zoho CRM (record synced or quarantined), Google Ads (cost and click revisions). The stale-data alert reads it."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/source_activity.json")
 }

@@ -129,6 +129,29 @@ resource "google_bigquery_table" "int_appointment_revenue" {
 }
 
 # marts
+resource "google_bigquery_table" "int_clinician_day" {
+  #checkov:skip=CKV_GCP_80:a view stores no data to encrypt
+  #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "int_clinician_day"
+  description         = "The minutes each clinician is available on each day of the branch's calendar: the working hours of that weekday (weekday 0 = Monday) of the registration in force that day (a version takes effect on the branch's date of its registration; of two on one day the later wins), and the day's span, from its first start to its last end (in minutes from midnight). Blocked time is not taken off. Days run from the registration to the later of today (UTC) and the tenant's latest appointment, so that a future day with bookings has its capacity. Days without working hours have no row."
+  deletion_protection = false
+  labels              = local.labels
+
+  view {
+    query          = templatefile("${path.module}/bigquery/views/int_clinician_day.sql", { project = var.project_id, dataset = var.bigquery_dataset })
+    use_legacy_sql = false
+  }
+
+  depends_on = [
+    google_bigquery_table.dim_branch,
+    google_bigquery_table.dim_clinician,
+    google_bigquery_table.fct_appointment,
+    google_bigquery_table.hist_working_hours,
+  ]
+}
+
+# marts
 resource "google_bigquery_table" "int_forfeiture" {
   #checkov:skip=CKV_GCP_80:a view stores no data to encrypt
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
@@ -328,6 +351,47 @@ resource "google_bigquery_table" "rpt_leakage" {
 }
 
 # reports
+resource "google_bigquery_table" "rpt_no_show" {
+  #checkov:skip=CKV_GCP_80:a view stores no data to encrypt
+  #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "rpt_no_show"
+  description         = "No-shows per branch and day (fct_appointment.start_date, the branch's calendar): the appointments not cancelled that start that day and how many of them were marked no-show. An appointment still booked after its day counts as attended. Over several days, add the counts and divide again."
+  deletion_protection = false
+  labels              = local.labels
+
+  view {
+    query          = templatefile("${path.module}/bigquery/views/rpt_no_show.sql", { project = var.project_id, dataset = var.bigquery_dataset })
+    use_legacy_sql = false
+  }
+
+  depends_on = [
+    google_bigquery_table.fct_appointment,
+  ]
+}
+
+# reports
+resource "google_bigquery_table" "rpt_nps" {
+  #checkov:skip=CKV_GCP_80:a view stores no data to encrypt
+  #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "rpt_nps"
+  description         = "NPS per branch and day (the branch's calendar date of the response): responses, promoters (scores 9-10), passives (7-8), detractors (0-6) and the day's NPS, 100 * (promoters - detractors) / responses, from -100 to 100. Over several days, add the counts and compute the NPS again: never average daily scores."
+  deletion_protection = false
+  labels              = local.labels
+
+  view {
+    query          = templatefile("${path.module}/bigquery/views/rpt_nps.sql", { project = var.project_id, dataset = var.bigquery_dataset })
+    use_legacy_sql = false
+  }
+
+  depends_on = [
+    google_bigquery_table.dim_branch,
+    google_bigquery_table.fct_nps_response,
+  ]
+}
+
+# reports
 resource "google_bigquery_table" "rpt_patient_volume" {
   #checkov:skip=CKV_GCP_80:a view stores no data to encrypt
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
@@ -412,6 +476,28 @@ resource "google_bigquery_table" "rpt_receivables_aging" {
 }
 
 # reports
+resource "google_bigquery_table" "rpt_receivables_movement" {
+  #checkov:skip=CKV_GCP_80:a view stores no data to encrypt
+  #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "rpt_receivables_movement"
+  description         = "Every movement of an invoice's balance, dated on the branch's calendar: the invoice itself (+amount), its payments (-) and its refunds (+), with the invoice's branch, currency and due date. An invoice's balance as of a day D is the sum of its movements on or before D (as rpt_receivables_aging computes it for its as-of dates; the receivables alert for any D)."
+  deletion_protection = false
+  labels              = local.labels
+
+  view {
+    query          = templatefile("${path.module}/bigquery/views/rpt_receivables_movement.sql", { project = var.project_id, dataset = var.bigquery_dataset })
+    use_legacy_sql = false
+  }
+
+  depends_on = [
+    google_bigquery_table.int_invoice,
+    google_bigquery_table.int_payment,
+    google_bigquery_table.int_refund,
+  ]
+}
+
+# reports
 resource "google_bigquery_table" "rpt_referral_source" {
   #checkov:skip=CKV_GCP_80:a view stores no data to encrypt
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
@@ -477,6 +563,29 @@ resource "google_bigquery_table" "rpt_settlement" {
     google_bigquery_table.fct_settlement,
     google_bigquery_table.fct_settlement_item,
     google_bigquery_table.fct_settlement_payment,
+  ]
+}
+
+# reports
+resource "google_bigquery_table" "rpt_utilization" {
+  #checkov:skip=CKV_GCP_80:a view stores no data to encrypt
+  #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "rpt_utilization"
+  description         = "Utilization per clinician and per room and day (the branch's calendar): booked minutes (appointments not cancelled, on their start_date) over available minutes. A clinician's available minutes are their working hours that weekday (int_clinician_day). Rooms have no hours of their own: a room's available minutes are the branch's opening span that day, from the earliest start to the latest end of the working hours of the branch's clinicians, for every room registered at the branch by then. Over several days, add the minutes and divide again. utilization is a share (0.25 = 25%)."
+  deletion_protection = false
+  labels              = local.labels
+
+  view {
+    query          = templatefile("${path.module}/bigquery/views/rpt_utilization.sql", { project = var.project_id, dataset = var.bigquery_dataset })
+    use_legacy_sql = false
+  }
+
+  depends_on = [
+    google_bigquery_table.dim_branch,
+    google_bigquery_table.dim_room,
+    google_bigquery_table.fct_appointment,
+    google_bigquery_table.int_clinician_day,
   ]
 }
 

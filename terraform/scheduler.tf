@@ -23,6 +23,11 @@ locals {
     "zoho-books-sync" = var.job_schedules["zoho-books-sync"]
     # Google Ads cost and clicks of the last days (daily, after Google's own day closes).
     "google-ads-sync" = var.job_schedules["google-ads-sync"]
+    # Alert rules of every tenant over yesterday (daily, after the warehouse caught up).
+    "alerts" = var.job_schedules["alerts"]
+    # The snapshot e-mails due today: daily ones every day, weekly on Mondays, monthly
+    # on the 1st; a second run of a window sends nothing.
+    "snapshots" = var.job_schedules["snapshots"]
   }
 
   # How long Cloud Scheduler waits for a run (at most 30 min, and within the jobs

@@ -116,14 +116,16 @@ variable "job_schedules" {
     "zoho-renew-channels" = "17 2 * * *"
     "zoho-books-sync"     = "37 * * * *"
     "google-ads-sync"     = "0 5 * * *"
+    "alerts"              = "0 7 * * *"
+    "snapshots"           = "30 7 * * *"
   }
 
   validation {
     condition = (
-      length(var.job_schedules) == 8 &&
-      alltrue([for name in ["outbox-relay", "projection-catch-up", "settlement-detail", "zoho-delta-sync", "zoho-backfill", "zoho-renew-channels", "zoho-books-sync", "google-ads-sync"] : contains(keys(var.job_schedules), name)])
+      length(var.job_schedules) == 10 &&
+      alltrue([for name in ["outbox-relay", "projection-catch-up", "settlement-detail", "zoho-delta-sync", "zoho-backfill", "zoho-renew-channels", "zoho-books-sync", "google-ads-sync", "alerts", "snapshots"] : contains(keys(var.job_schedules), name)])
     )
-    error_message = "job_schedules must give a schedule for each of the eight jobs, and only those."
+    error_message = "job_schedules must give a schedule for each of the ten jobs, and only those."
   }
 }
 

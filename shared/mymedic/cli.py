@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mymedic.cli_common import DataDir, console, progress_bar, settings_for
+from mymedic.cli_dashboard import dashboard
 from mymedic.cli_demo import demo
 from mymedic.cli_jobs import jobs_app
 from mymedic.cli_reconcile import reconcile
@@ -31,6 +32,7 @@ app.add_typer(jobs_app, name="jobs")
 app.command("reconcile")(reconcile)
 app.command("demo")(demo)
 app.command("report")(report)
+app.command("dashboard")(dashboard)
 _settings = settings_for
 _progress = progress_bar
 

@@ -78,6 +78,9 @@ def demo(
     if dead:
         console.print(f"[red]{len(dead)} events in the dead letters: mymedic dead-letters list")
     typer.echo(f"report 1: {csv_path}")
+    dashboard, snapshot = _write_dashboard_and_snapshot(platform, commands, out)
+    typer.echo(f"dashboard preview: {dashboard}")
+    typer.echo(f"snapshot: {snapshot}")
     platform.close()
     entrypoints.use_platform(None)
     refused = {status: n for status, n in webhooks.items() if status != 200}
@@ -184,3 +187,24 @@ def _print_patient_volume(rows: list[dict[str, Any]]) -> None:
     wide = Console(width=120)
     wide.print(table)
     wide.print("* patients summed over modalities: a patient seen in two modalities counts twice")
+
+
+SNAPSHOT_REPORTS = ("patient-volume", "revenue-breakdown", "waiting-time", "leakage")
+
+
+def _write_dashboard_and_snapshot(
+    platform: Any, commands: list[Any], out: Path
+) -> tuple[Path, Path]:
+    """The Looker dashboards' local preview (every tenant) and the PDF snapshot of the
+    first tenant's last month, as the snapshots job would e-mail it."""
+    from mymedic.dashboards.preview import write_preview
+    from mymedic.reports.snapshot import render_snapshot_pdf
+
+    index = write_preview(platform.warehouse, out / "dashboard")
+    last = max(command.at.date() for command in commands)
+    first_of_month = last.replace(day=1)
+    tenant = sorted({command.body["tenant_id"] for command in commands})[-1]
+    pdf = render_snapshot_pdf(platform.warehouse, tenant, SNAPSHOT_REPORTS, first_of_month, last)
+    path = out / "snapshot.pdf"
+    path.write_bytes(pdf)
+    return index, path

@@ -138,7 +138,17 @@ ZOHO_JOBS = ("zoho-delta-sync", "zoho-backfill", "zoho-renew-channels", "zoho-bo
 SETTLEMENT_DETAIL = "settlement-detail"
 # Google Ads cost and clicks (see ``integrations.google_ads.service``).
 GOOGLE_ADS_SYNC = "google-ads-sync"
-JOBS = ("outbox-relay", "projection-catch-up", SETTLEMENT_DETAIL, *ZOHO_JOBS, GOOGLE_ADS_SYNC)
+# Alert rules and snapshot e-mails (see ``app.alerts.job`` and ``app.snapshots``).
+ALERTS, SNAPSHOTS = "alerts", "snapshots"
+JOBS = (
+    "outbox-relay",
+    "projection-catch-up",
+    SETTLEMENT_DETAIL,
+    *ZOHO_JOBS,
+    GOOGLE_ADS_SYNC,
+    ALERTS,
+    SNAPSHOTS,
+)
 
 
 def jobs(request: Request) -> Response:
@@ -175,6 +185,14 @@ def run_job(name: str, arg: Callable[[str], str | None]) -> HttpResponse:
         )
     if name == SETTLEMENT_DETAIL:
         return settlement_detail(current)
+    if name == ALERTS:
+        from mymedic.app.alerts.job import handle_alerts_job
+
+        return handle_alerts_job(current, arg)
+    if name == SNAPSHOTS:
+        from mymedic.app.snapshots import handle_snapshots_job
+
+        return handle_snapshots_job(current, arg)
     try:
         if name == "outbox-relay":
             relayed = current.relay.drain()

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str | None = None
     smtp_starttls: bool = True
+    # Where reports are read (e.g. the Looker Studio or console base URL): alert e-mails
+    # link <base>/reports/<report>?tenant=&from=&to=; None: they give the command line.
+    report_base_url: str | None = None
     # Google Ads (read-only cost and click sync): the API developer token, the OAuth
     # client and refresh token of a user with access to the accounts, the manager
     # account to log in through (10 digits), and each tenant's ad accounts, as JSON:

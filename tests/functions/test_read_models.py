@@ -18,6 +18,7 @@ from mymedic.app.projections import ProjectionRunner
 from mymedic.app.pubsub import encode_pubsub_message
 from mymedic.app.read_models import ReadModelsProjection
 from mymedic.app.read_models.names import COLLECTIONS
+from mymedic.app.read_models.snapshot_schedules import ALL_TENANTS
 from mymedic.app.replay import replay
 from mymedic.bootstrap import Platform
 from mymedic.domain.envelope import EventEnvelope
@@ -796,9 +797,19 @@ def test_replaying_every_event_twice_writes_the_same_documents(
         start_at="2026-03-31T10:00:00+05:30",
     )
     block(client, "clin-1", "b-1", "2026-03-10T20:00:00+05:30", "2026-03-11T09:00:00+05:30")
-    tenants = (TENANT,)
+    schedule = {
+        "tenant_id": TENANT,
+        "snapshot_id": "weekly-ops",
+        "reports": ["patient-volume"],
+        "frequency": "weekly",
+        "formats": ["csv"],
+        "recipients": ["ops@clinic.example"],
+    }
+    response = client.post("/commands/set_snapshot_schedule", json=schedule, headers=bearer())
+    assert response.status_code == 201, response.get_json()
+    tenants = (TENANT, ALL_TENANTS)  # the index of tenants with schedules is under "_all"
     live = _snapshot(platform.documents, tenants)
-    assert all(live[f"{collection}/{TENANT}"] for collection in COLLECTIONS)
+    assert all(live[f"{c}/{TENANT}"] or live[f"{c}/{ALL_TENANTS}"] for c in COLLECTIONS)
 
     runner = platform.live_runners["read_models"]
     replay(platform.store, [runner])  # over the live documents: every event is skipped

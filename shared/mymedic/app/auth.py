@@ -39,6 +39,10 @@ register_clinician         yes    -      -       -        -          -
 register_room              yes    -      -       -        -          -
 update_price_list          yes    -      -       -        -          -
 set_cancellation_policy    all    -      -       -        -          -
+set_snapshot_schedule      all    -      -       -        -          -
+remove_snapshot_schedule   all    -      -       -        -          -
+set_alert_rule             all    -      -       -        -          -
+remove_alert_rule          all    -      -       -        -          -
 unblock_clinician_time     yes    yes    -       -        -          -
 register_patient           yes    yes    -       own      -          -
 book_appointment           yes    yes    -       own      -          -
@@ -59,8 +63,8 @@ record_nps_response        yes    yes    -       own      -          -
 record_marketing_touch     yes    -      -       -        yes        -
 =========================  =====  =====  ======  =======  =========  =======
 
-"all": the tenant-wide cancellation policy needs a token for every branch (its
-``branch_id`` is ``*``).
+"all": the tenant-wide cancellation policy, snapshot e-mail schedules and alert rules
+need a token for every branch (their ``branch_id`` is ``*``).
 
 Money going out (refunds) and prices are the clinic manager's (admin's) decision; the
 front desk (staff) runs the day: registrations, bookings, arrivals, invoices and
@@ -517,6 +521,10 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "register_clinician": frozenset({_A}),
     "register_room": frozenset({_A}),
     "set_cancellation_policy": frozenset({_A}),
+    "set_snapshot_schedule": frozenset({_A}),
+    "remove_snapshot_schedule": frozenset({_A}),
+    "set_alert_rule": frozenset({_A}),
+    "remove_alert_rule": frozenset({_A}),
     "take_payment": frozenset({_A, _S}),
     "refund_appointment_payment": frozenset({_A}),
     "issue_invoice": frozenset({_A, _S}),

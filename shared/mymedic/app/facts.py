@@ -3,14 +3,15 @@ integration_quarantine, see ``quarantine_facts``; dim_branch, see ``branch_facts
 fct_invoice, fct_payment, fct_refund and fct_forfeiture, see ``payment_facts``; the
 gateways' captures and settlements, see ``settlement_facts``; referrals and marketing
 touches, ``acquisition_facts``; clinician and room versions, ``directory_history``;
-Google Ads cost and clicks, ``ads_facts``)."""
+Google Ads cost and clicks, ``ads_facts``; alert rules, working hours, NPS responses
+and integrations' last delivery, ``alert_facts``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from mymedic.app import acquisition_facts, ads_facts, directory_history
+from mymedic.app import acquisition_facts, ads_facts, alert_facts, directory_history
 from mymedic.app.branch_facts import BRANCHES, apply_branch, prefetch_branches
 from mymedic.app.payment_facts import EVENT_TYPES as MONEY_EVENTS
 from mymedic.app.payment_facts import MONEY_TABLES, apply_money, prefetch_money
@@ -38,12 +39,14 @@ class WarehouseFactsProjection:
         | acquisition_facts.CATEGORIES
         | directory_history.CATEGORIES
         | ads_facts.CATEGORIES
+        | alert_facts.CATEGORIES
     )
     tables = (
         *(APPOINTMENTS, PATIENTS, QUARANTINE, BRANCHES, *MONEY_TABLES, *SETTLEMENT_TABLES),
         *acquisition_facts.ACQUISITION_TABLES,
         *directory_history.HISTORY_TABLES,
         *ads_facts.ADS_TABLES,
+        *alert_facts.ALERT_TABLES,
     )
 
     def prefetch(self, uow: WarehouseUnitOfWork, events: Sequence[EventEnvelope]) -> None:
@@ -57,8 +60,11 @@ class WarehouseFactsProjection:
         prefetch_branches(uow, events)
         prefetch_money(uow, events)
         prefetch_settlement(uow, events)
+        alert_facts.prefetch_alert_facts(uow, events)
 
     def apply(self, uow: WarehouseUnitOfWork, event: EventEnvelope) -> None:
+        # Besides the tables below: alert rules, working hours, NPS, source activity.
+        alert_facts.apply_alert_facts(uow, event)
         if event.category == "zoho":
             apply_quarantine(uow, event)
             return

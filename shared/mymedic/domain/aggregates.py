@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from mymedic.domain import commands as c
 from mymedic.domain import events as e
+from mymedic.domain.alert_rule_state import AlertRuleState, evolve_alert_rule
 from mymedic.domain.directory import (
     NO_FORFEITURE,
     BranchState,
@@ -46,6 +47,7 @@ from mymedic.domain.schedule import (
     evolve_schedule,
     split_by_day,
 )
+from mymedic.domain.snapshot_schedule import SnapshotScheduleState, evolve_snapshot_schedule
 from mymedic.domain.types import AppointmentStatus, PaymentKind
 
 
@@ -130,7 +132,15 @@ class Created:
     """State of create-only aggregates (patient, referral, NPS, marketing touch)."""
 
 
-State = AppointmentState | InvoiceState | ScheduleState | Created | Reference
+State = (
+    AppointmentState
+    | InvoiceState
+    | ScheduleState
+    | Created
+    | Reference
+    | SnapshotScheduleState
+    | AlertRuleState
+)
 
 
 @dataclass(frozen=True)
@@ -243,6 +253,12 @@ def evolve(state: State | None, event: e.EventPayload) -> State:
             | e.MarketingTouchRecorded()
         ):
             return Created()
+    alert_rule = evolve_alert_rule(event)
+    if alert_rule is not None:
+        return alert_rule
+    snapshot_schedule = evolve_snapshot_schedule(event)
+    if snapshot_schedule is not None:
+        return snapshot_schedule
     schedule = evolve_schedule(state if isinstance(state, ScheduleState) else None, event)
     if schedule is not None:
         return schedule
@@ -291,6 +307,20 @@ def decide(command: c.Command, state: State | None, context: Context) -> list[Ne
             return [NewEvent(_decide_price_list(command, context))]
         case c.SetCancellationPolicy():
             return [NewEvent(e.CancellationPolicySet(**_event_fields(command)))]
+        case c.SetSnapshotSchedule():
+            return [NewEvent(e.SnapshotScheduleSet(**_event_fields(command)))]
+        case c.RemoveSnapshotSchedule():
+            if not isinstance(state, SnapshotScheduleState) or state.schedule is None:
+                raise StreamNotFound(
+                    f"snapshot schedule {command.snapshot_id} was removed", field="snapshot_id"
+                )
+            return [NewEvent(e.SnapshotScheduleRemoved(snapshot_id=command.snapshot_id))]
+        case c.SetAlertRule():
+            return [NewEvent(e.AlertRuleSet(rule=command.rule))]
+        case c.RemoveAlertRule():
+            if not isinstance(state, AlertRuleState) or state.rule is None:
+                raise StreamNotFound(f"alert rule {command.rule_id} was removed", field="rule_id")
+            return [NewEvent(e.AlertRuleRemoved(rule_id=command.rule_id))]
     if isinstance(state, AppointmentState):
         return [
             NewEvent(payload) for payload in _decide_appointment_change(command, state, context)

@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
+from mymedic.domain.alert_rules import AlertRule
 from mymedic.domain.events import (
     CANCELLATION_POLICY,
     Codes,
@@ -16,6 +24,10 @@ from mymedic.domain.events import (
     PriceEntry,
     Reference,
     ShortText,
+    SnapshotBranches,
+    SnapshotFormats,
+    SnapshotFrequency,
+    SnapshotRecipients,
     TimeZoneName,
     WorkingHours,
 )
@@ -30,7 +42,17 @@ from mymedic.domain.types import (
     PaymentMode,
     ReferrerType,
 )
+from mymedic.reports.catalog import REPORTS
 
+
+def _known_report(name: str) -> str:
+    known = [spec.name for spec in REPORTS]
+    if name not in known:
+        raise ValueError(f"no report {name!r}; known: {', '.join(known)}")
+    return name
+
+
+KnownReport = Annotated[str, AfterValidator(_known_report)]
 PositiveMinorUnits = Annotated[int, Field(gt=0, le=10**12)]
 
 
@@ -148,6 +170,73 @@ class SetCancellationPolicy(Command):
 
     def entity_id(self) -> str:
         return CANCELLATION_POLICY
+
+
+class SetSnapshotSchedule(Command):
+    """Create or replace a tenant-wide snapshot e-mail schedule (``branch_id`` ``*``;
+    ``branches`` narrows the reports' rows)."""
+
+    name: ClassVar[str] = "set_snapshot_schedule"
+    category: ClassVar[str] = "snapshot_schedule"
+    upserts: ClassVar[bool] = True
+
+    branch_id: Literal["*"] = "*"
+    snapshot_id: Identifier
+    reports: Annotated[list[KnownReport], Field(min_length=1, max_length=6)]
+    frequency: SnapshotFrequency
+    formats: SnapshotFormats = Field(default_factory=list)
+    recipients: SnapshotRecipients
+    branches: SnapshotBranches = Field(default_factory=lambda: ["*"])
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> SetSnapshotSchedule:
+        for field, values in (("reports", self.reports), ("formats", self.formats)):
+            if len(set(values)) != len(values):
+                raise ValueError(f"{field} names an entry twice")
+        if "*" in self.branches and len(self.branches) > 1:
+            raise ValueError('branches is either ["*"] or a list of branch ids')
+        return self
+
+    def entity_id(self) -> str:
+        return self.snapshot_id
+
+
+class RemoveSnapshotSchedule(Command):
+    name: ClassVar[str] = "remove_snapshot_schedule"
+    category: ClassVar[str] = "snapshot_schedule"
+
+    branch_id: Literal["*"] = "*"
+    snapshot_id: Identifier
+
+    def entity_id(self) -> str:
+        return self.snapshot_id
+
+
+class SetAlertRule(Command):
+    """Create or replace a tenant-wide alert rule (``branch_id`` ``*``; the rule's own
+    ``branches`` scope what it watches)."""
+
+    name: ClassVar[str] = "set_alert_rule"
+    category: ClassVar[str] = "alert_rule"
+    upserts: ClassVar[bool] = True
+
+    branch_id: Literal["*"] = "*"
+    rule: AlertRule
+
+    def entity_id(self) -> str:
+        return self.rule.rule_id
+
+
+class RemoveAlertRule(Command):
+    name: ClassVar[str] = "remove_alert_rule"
+    category: ClassVar[str] = "alert_rule"
+
+    branch_id: Literal["*"] = "*"
+    rule_id: Identifier
+
+    def entity_id(self) -> str:
+        return self.rule_id
 
 
 # --- patients and appointments ------------------------------------------------------------
@@ -364,6 +453,10 @@ COMMANDS: dict[str, type[Command]] = {
         RegisterRoom,
         UpdatePriceList,
         SetCancellationPolicy,
+        SetSnapshotSchedule,
+        RemoveSnapshotSchedule,
+        SetAlertRule,
+        RemoveAlertRule,
         RegisterPatient,
         BookAppointment,
         RescheduleAppointment,

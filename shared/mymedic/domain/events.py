@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from mymedic.domain.alert_rules import AlertRule, Firing
 from mymedic.domain.types import (
     AwareDatetime,
     Channel,
@@ -245,6 +246,82 @@ class CancellationPolicySet(EventPayload):
 
 
 CANCELLATION_POLICY = "cancellation"
+
+
+# --- report snapshots: schedules (tenant configuration) and what was sent ---------------
+
+SnapshotFrequency = Literal["daily", "weekly", "monthly"]
+SnapshotFormat = Literal["csv", "xlsx"]
+# Report names are checked against the catalogue by the command, not here: a report
+# retired from the catalogue must not make old events unreadable.
+SnapshotReports = Annotated[list[Identifier], Field(min_length=1, max_length=6)]
+SnapshotRecipients = Annotated[list[EmailStr], Field(min_length=1, max_length=50)]
+SnapshotFormats = Annotated[list[SnapshotFormat], Field(max_length=2)]
+SnapshotBranches = Annotated[list[Identifier | Literal["*"]], Field(min_length=1, max_length=200)]
+
+
+class SnapshotScheduleSet(EventPayload):
+    """A tenant's snapshot e-mail: which reports, how often, to whom; replaces the
+    schedule's previous settings. ``branches`` ``["*"]``: every branch."""
+
+    event_type: ClassVar[str] = "snapshot_schedule.set"
+    category: ClassVar[str] = "snapshot_schedule"
+
+    snapshot_id: Identifier
+    reports: SnapshotReports
+    frequency: SnapshotFrequency
+    formats: SnapshotFormats = Field(default_factory=list)
+    recipients: SnapshotRecipients
+    branches: SnapshotBranches = Field(default_factory=lambda: ["*"])
+    enabled: bool = True
+
+    def entity_id(self) -> str:
+        return self.snapshot_id
+
+
+class SnapshotScheduleRemoved(EventPayload):
+    event_type: ClassVar[str] = "snapshot_schedule.removed"
+    category: ClassVar[str] = "snapshot_schedule"
+
+    snapshot_id: Identifier
+
+    def entity_id(self) -> str:
+        return self.snapshot_id
+
+
+SnapshotWindow = Annotated[str, StringConstraints(pattern=r"^\d{4}-(W\d{2}|\d{2}(-\d{2})?)$")]
+
+
+class SnapshotSent(EventPayload):
+    """One snapshot e-mail accepted by the SMTP relay, for one schedule and window (the
+    stream holds only this event: its existence is the "already sent" mark)."""
+
+    event_type: ClassVar[str] = "snapshot.sent"
+    category: ClassVar[str] = "snapshot"
+
+    snapshot_id: Identifier
+    window: SnapshotWindow
+    reports: SnapshotReports
+    attachments: Annotated[list[ShortText], Field(max_length=20)]
+    recipients: int = Field(ge=1, le=50)
+
+    def entity_id(self) -> str:
+        return f"{self.snapshot_id}:{self.window}"
+
+
+class SnapshotDeliveryFailed(EventPayload):
+    """The relay still refused after the mailer's retries; a later run tries again. On
+    its own stream, so that the sent mark's stream stays at version 0 until it is sent."""
+
+    event_type: ClassVar[str] = "snapshot.delivery_failed"
+    category: ClassVar[str] = "snapshot_failure"
+
+    snapshot_id: Identifier
+    window: SnapshotWindow
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+    def entity_id(self) -> str:
+        return f"{self.snapshot_id}:{self.window}"
 
 
 # --- appointments --------------------------------------------------------------------
@@ -860,6 +937,62 @@ class GatewayPaymentIndexed(EventPayload):
         return f"{self.provider}:{self.payment_ref}"
 
 
+# --- alert rules and the alerts sent ---------------------------------------------------
+# ``alert_rule:{rule_id}``: a tenant's rule, set (created or replaced) and removed.
+# ``alert:{rule_id}:{window}``: what the alerts job sent for one rule and window (its
+# last day); a subject already sent for it is never sent again.
+
+
+class AlertRuleSet(EventPayload):
+    event_type: ClassVar[str] = "alert_rule.set"
+    category: ClassVar[str] = "alert_rule"
+
+    rule: AlertRule
+
+    def entity_id(self) -> str:
+        return self.rule.rule_id
+
+
+class AlertRuleRemoved(EventPayload):
+    event_type: ClassVar[str] = "alert_rule.removed"
+    category: ClassVar[str] = "alert_rule"
+
+    rule_id: Identifier
+
+    def entity_id(self) -> str:
+        return self.rule_id
+
+
+class _AlertEvent(EventPayload):
+    category: ClassVar[str] = "alert"
+    rule_id: Identifier
+    window: date  # the window's last day
+
+    def entity_id(self) -> str:
+        return f"{self.rule_id}:{self.window.isoformat()}"
+
+
+class AlertSent(_AlertEvent):
+    event_type: ClassVar[str] = "alert.sent"
+
+    firings: Annotated[list[Firing], Field(min_length=1, max_length=1000)]
+    recipients: int = Field(ge=1, le=20)
+
+
+class AlertDeliveryFailed(_AlertEvent):
+    """The e-mail could not be sent after the mailer's retries; the next run tries
+    again. The reason is the SMTP reply, never the body. On its own stream
+    (``alert_failure:{rule_id}:{window}``), so that the sent stream holds only what was
+    sent."""
+
+    event_type: ClassVar[str] = "alert.delivery_failed"
+    category: ClassVar[str] = "alert_failure"
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    attempts: int = Field(ge=1, le=100)
+    subjects: int = Field(ge=1, le=1000)
+
+
 CATALOGUE: dict[str, type[EventPayload]] = {
     model.event_type: model
     for model in (
@@ -905,6 +1038,14 @@ CATALOGUE: dict[str, type[EventPayload]] = {
         SettlementRecorded,
         SettlementItemized,
         GatewayPaymentIndexed,
+        AlertRuleSet,
+        AlertRuleRemoved,
+        AlertSent,
+        AlertDeliveryFailed,
+        SnapshotScheduleSet,
+        SnapshotScheduleRemoved,
+        SnapshotSent,
+        SnapshotDeliveryFailed,
     )
 }
 

@@ -72,6 +72,11 @@ class SmtpMailer:
         self._max_backoff = max_backoff
         self._sleep = sleep
 
+    @property
+    def attempts(self) -> int:
+        """How many times a message is tried before MailDeliveryFailed."""
+        return self._attempts
+
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpMailer:
         missing = [

@@ -100,6 +100,27 @@ REPORTS: tuple[ReportSpec, ...] = (
         "day",
         "Branch variance: recorded card/UPI payments vs gateway captures",
     ),
+    ReportSpec(
+        "utilization",
+        "rpt_utilization",
+        "day",
+        "day",
+        "Utilization: booked vs available minutes per room and clinician and day",
+    ),
+    ReportSpec(
+        "no-shows",
+        "rpt_no_show",
+        "day",
+        "day",
+        "No-shows: appointments and no-shows per branch and day",
+    ),
+    ReportSpec(
+        "nps",
+        "rpt_nps",
+        "day",
+        "day",
+        "NPS: responses, promoters, detractors and score per branch and day",
+    ),
 )
 
 _BY_NAME = {spec.name: spec for spec in REPORTS} | {spec.view: spec for spec in REPORTS}

@@ -12,6 +12,9 @@ FOLLOW_UPS = "follow_ups"
 # Internal: which follow-up a booked appointment answers (so that its cancellation can
 # reopen the follow-up without a query inside the unit of work).
 FOLLOW_UP_BOOKINGS = "follow_up_bookings"
+# Snapshot e-mail schedules, and the tenants that have any (see snapshot_schedules).
+SNAPSHOT_SCHEDULES = "snapshot_schedules"
+SNAPSHOT_SCHEDULE_TENANTS = "snapshot_schedule_tenants"
 
 COLLECTIONS = (
     BRANCHES,
@@ -22,4 +25,6 @@ COLLECTIONS = (
     PAYMENTS,
     FOLLOW_UPS,
     FOLLOW_UP_BOOKINGS,
+    SNAPSHOT_SCHEDULES,
+    SNAPSHOT_SCHEDULE_TENANTS,
 )

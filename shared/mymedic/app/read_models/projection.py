@@ -16,13 +16,24 @@ from mymedic.app.read_models.follow_ups import apply_follow_ups
 from mymedic.app.read_models.names import COLLECTIONS
 from mymedic.app.read_models.payments import apply_payments
 from mymedic.app.read_models.schedule import apply_schedule
+from mymedic.app.read_models.snapshot_schedules import apply_snapshot_schedules
 from mymedic.domain.envelope import EventEnvelope
 from mymedic.ports import DocumentUnitOfWork
 
 
 class ReadModelsProjection:
     name = "read_models"
-    categories = frozenset({"branch", "clinician", "room", "price_list", "appointment", "schedule"})
+    categories = frozenset(
+        {
+            "branch",
+            "clinician",
+            "room",
+            "price_list",
+            "appointment",
+            "schedule",
+            "snapshot_schedule",
+        }
+    )
     collections = COLLECTIONS
 
     def prefetch(self, uow: DocumentUnitOfWork, events: Sequence[EventEnvelope]) -> None:
@@ -37,3 +48,5 @@ class ReadModelsProjection:
             case "appointment":
                 apply_payments(uow, event)
                 apply_follow_ups(uow, event)
+            case "snapshot_schedule":
+                apply_snapshot_schedules(uow, event)

@@ -1,0 +1,91 @@
+"""The alert e-mail: one per rule and window, listing what fired and why, with the
+numbers, and where to read the report behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from email.message import EmailMessage
+from html import escape
+from urllib.parse import urlencode
+
+from mymedic.domain.alert_rules import ALL_BRANCHES, AnyRule, Firing
+from mymedic.domain.alerts import window
+
+# The report of the catalogue behind each metric (stale data has none).
+REPORT_OF_METRIC = {
+    "low_utilization": "utilization",
+    "receivables_aging": "receivables-aging",
+    "nps_drop": "nps",
+    "no_show_spike": "no-shows",
+}
+
+
+def report_range(rule: AnyRule, end: date) -> tuple[date, date]:
+    """The days the report should show: the window, and the windows it was compared to."""
+    days = getattr(rule, "window_days", 1)
+    back = {"nps_drop": 1, "no_show_spike": getattr(rule, "baseline_windows", 0)}
+    return window(days, end, back=back.get(rule.metric, 0))[0], end
+
+
+def report_link(
+    base_url: str | None, report: str, tenant: str, start: date, end: date
+) -> tuple[str, bool]:
+    """A URL (True) when reports have a base URL, else the command line to run (False)."""
+    if base_url:
+        query = urlencode({"tenant": tenant, "from": start.isoformat(), "to": end.isoformat()})
+        return f"{base_url.rstrip('/')}/reports/{report}?{query}", True
+    return f"mymedic report {report} --tenant {tenant} --from {start} --to {end}", False
+
+
+def subject_line(rule: AnyRule, firings: Sequence[Firing]) -> str:
+    branches = sorted({firing.branch_id for firing in firings})
+    if branches == [ALL_BRANCHES]:
+        where = "all branches"
+    elif len(branches) == 1:
+        where = branches[0]
+    else:
+        where = f"{len(branches)} branches"
+    start, end = firings[0].window_start, firings[0].window_end
+    span = end.isoformat() if start == end else f"{start}..{end}"
+    return f"[MyMedic] {rule.metric} {where} {span}"
+
+
+def alert_message(
+    tenant: str,
+    rule: AnyRule,
+    firings: Sequence[Firing],
+    end: date,
+    base_url: str | None,
+) -> EmailMessage:
+    message = EmailMessage()
+    message["To"] = ", ".join(rule.recipients)
+    message["Subject"] = subject_line(rule, firings)
+    start = firings[0].window_start
+    intro = (
+        f"Alert rule {rule.rule_id} ({rule.metric}) of {tenant} fired for the window "
+        f"{start} to {end}."
+    )
+    report = REPORT_OF_METRIC.get(rule.metric)
+    link = report_link(base_url, report, tenant, *report_range(rule, end)) if report else None
+    lines = [intro, "", "What fired and why:", *(f"- {f.reason}" for f in firings), ""]
+    if link is None:
+        lines.append("Check the integration's webhooks and scheduled syncs.")
+    elif link[1]:
+        lines.append(f"Report: {link[0]}")
+    else:
+        lines.append(f"Report: run `{link[0]}`")
+    message.set_content("\n".join(lines) + "\n")
+    items = "".join(f"<li>{escape(f.reason)}</li>" for f in firings)
+    if link is None:
+        footer = "<p>Check the integration's webhooks and scheduled syncs.</p>"
+    elif link[1]:
+        footer = f'<p>Report: <a href="{escape(link[0])}">{escape(report or "")}</a></p>'
+    else:
+        footer = f"<p>Report: run <code>{escape(link[0])}</code></p>"
+    message.add_alternative(
+        f"<html><body><p>{escape(intro)}</p><p>What fired and why:</p><ul>{items}</ul>"
+        f"{footer}</body></html>",
+        subtype="html",
+    )
+    return message

@@ -1,0 +1,168 @@
+"""The dashboards as static HTML from the warehouse, for a user without GCP: a page per
+dashboard page and tenant (``<out>/<dashboard>/<tenant>/<page>.html``), each chart drawn
+for every branch, and ``<out>/index.html`` linking them. Nothing is fetched at view time."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mymedic.dashboards.aggregate import aggregate, key_text
+from mymedic.dashboards.html import (
+    Link,
+    PageFrame,
+    figure_html,
+    index_html,
+    page_html,
+    scorecard_html,
+    table_html,
+)
+from mymedic.dashboards.model import Chart, Dashboard, Page, load_dashboards
+from mymedic.dashboards.svg import chart_svg
+from mymedic.ports import Row, Warehouse
+
+Rows = dict[str, dict[str, list[Row]]]  # view -> tenant -> rows
+
+
+def write_preview(
+    warehouse: Warehouse,
+    out_dir: Path,
+    tenants: Sequence[str] | None = None,
+    dashboards: Sequence[Dashboard] | None = None,
+) -> Path:
+    """Write the preview under ``out_dir`` (every tenant with data, or ``tenants``) and
+    return its index.html."""
+    chosen = tuple(dashboards) if dashboards is not None else load_dashboards()
+    views = sorted({source.view for d in chosen for source in d.data_sources.values()})
+    data = _rows(warehouse, views, tenants)
+    branched = {view for view in views if "branch_id" in warehouse.columns(view)}
+    plan = {d.name: list(tenants) if tenants else _tenants_of(d, data) for d in chosen}
+    site = _Site(chosen, plan, data, branched)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for dashboard in chosen:
+        shutil.rmtree(out_dir / dashboard.name, ignore_errors=True)
+        for tenant in plan[dashboard.name]:
+            folder = out_dir / dashboard.name / tenant_folder(tenant)
+            folder.mkdir(parents=True)
+            for page in dashboard.pages:
+                html = site.page(dashboard, page, tenant)
+                (folder / f"{page.id}.html").write_text(html, encoding="utf-8")
+    index = out_dir / "index.html"
+    rows = [
+        (
+            Link(d.title, ""),
+            [Link(t, f"{d.name}/{tenant_folder(t)}/{d.pages[0].id}.html") for t in plan[d.name]],
+        )
+        for d in chosen
+    ]
+    index.write_text(index_html("MyMedic dashboards (local preview)", rows), encoding="utf-8")
+    return index
+
+
+def tenant_folder(tenant: str) -> str:
+    """A folder name for a tenant id; ids that are not safe names get a hash suffix."""
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", tenant) or "_"
+    return safe if safe == tenant else f"{safe}-{hashlib.sha256(tenant.encode()).hexdigest()[:8]}"
+
+
+def _rows(warehouse: Warehouse, views: list[str], tenants: Sequence[str] | None) -> Rows:
+    data: Rows = {}
+    for view in views:
+        by_tenant: dict[str, list[Row]] = {}
+        if tenants:
+            for tenant in tenants:
+                by_tenant[tenant] = warehouse.query(view, {"tenant_id": tenant})
+        else:
+            for row in warehouse.query(view):
+                by_tenant.setdefault(row["tenant_id"], []).append(row)
+        data[view] = by_tenant
+    return data
+
+
+def _tenants_of(dashboard: Dashboard, data: Rows) -> list[str]:
+    found = {t for source in dashboard.data_sources.values() for t in data[source.view]}
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class _Site:
+    dashboards: tuple[Dashboard, ...]
+    plan: dict[str, list[str]]  # dashboard -> its tenants
+    data: Rows
+    branched: set[str]  # views with a branch_id
+
+    def rows(self, dashboard: Dashboard, alias: str, tenant: str) -> list[Row]:
+        return self.data[dashboard.data_sources[alias].view].get(tenant, [])
+
+    def page(self, dashboard: Dashboard, page: Page, tenant: str) -> str:
+        aliases = {chart.data_source for chart in page.charts}
+        aliases |= {c.data_source for c in page.controls if c.data_source}
+        branches = sorted(
+            {
+                str(row["branch_id"])
+                for alias in aliases
+                if dashboard.data_sources[alias].view in self.branched
+                for row in self.rows(dashboard, alias, tenant)
+            }
+        )
+        figures = [self.figure(dashboard, chart, tenant, branches) for chart in page.charts]
+        frame = PageFrame(
+            title=f"{dashboard.title}: {page.title}",
+            dashboards=self.dashboard_links(dashboard, tenant),
+            pages=[Link(p.title, f"{p.id}.html", p.id == page.id) for p in dashboard.pages],
+            tenants=[
+                Link(t, f"../{tenant_folder(t)}/{page.id}.html", t == tenant)
+                for t in self.plan[dashboard.name]
+            ],
+            branches=branches,
+            date_ranges=self.date_ranges(dashboard, aliases, tenant),
+        )
+        return page_html(frame, figures)
+
+    def figure(self, dashboard: Dashboard, chart: Chart, tenant: str, branches: list[str]) -> str:
+        rows = self.rows(dashboard, chart.data_source, tenant)
+        salt = f"{dashboard.name}-{chart.id}"
+        if dashboard.data_sources[chart.data_source].view not in self.branched:
+            content = _content(chart, rows, salt)
+            return figure_html(chart, [("", content)], "Every branch: this view has no branch")
+        variants = [("", _content(chart, rows, salt))]
+        for branch in branches:
+            mine = [row for row in rows if str(row["branch_id"]) == branch]
+            variants.append((branch, _content(chart, mine, f"{salt}-{branch}")))
+        return figure_html(chart, variants, None)
+
+    def dashboard_links(self, current: Dashboard, tenant: str) -> list[Link]:
+        links = [Link("All dashboards", "../../index.html")]
+        for other in self.dashboards:
+            tenants = self.plan[other.name]
+            if not tenants:
+                continue
+            same = tenant if tenant in tenants else tenants[0]
+            href = f"../../{other.name}/{tenant_folder(same)}/{other.pages[0].id}.html"
+            links.append(Link(other.title.split(":")[0], href, other.name == current.name))
+        return links
+
+    def date_ranges(self, dashboard: Dashboard, aliases: set[str], tenant: str) -> list[str]:
+        """What the date range control covers: every date of each view (the preview does
+        not narrow it; Looker Studio's control does)."""
+        shown = set()
+        for alias in aliases:
+            source = dashboard.data_sources[alias]
+            rows = self.rows(dashboard, alias, tenant)
+            days = [row[source.date_column] for row in rows if row[source.date_column]]
+            span = f"{key_text(min(days))} to {key_text(max(days))}" if days else "no data"
+            shown.add(f"{source.view}.{source.date_column} {span}")
+        return sorted(shown)
+
+
+def _content(chart: Chart, rows: list[Row], salt: str) -> str:
+    lines = aggregate(chart, rows)
+    if chart.type == "scorecard":
+        return scorecard_html(chart, lines)
+    if chart.type == "table":
+        return table_html(chart, lines)
+    return chart_svg(chart, lines, salt)
