@@ -221,7 +221,8 @@ GENERATOR: tuple[str, ...] = (
         '{tenant}', branch_id, invoice_id, appointment_id, patient_id, payer_type,
         invoice_minor, currency, issued_at,
         cast(timezone(tz, issued_at) as date) + terms_days,
-        issued_at + to_minutes(1), issued_at + to_minutes(1), 'ev-inv-' || i
+        issued_at + to_minutes(1), issued_at + to_minutes(1), 'ev-inv-' || i,
+        cast(timezone(tz, issued_at) as date)
     from bench_invoice
     order by i""",
     # Payments: deposits at booking (appointment), invoice payments (95% of invoices, 4%
@@ -263,7 +264,8 @@ GENERATOR: tuple[str, ...] = (
     select
         '{tenant}', branch_id, source, source_id, payment_id, appointment_id, invoice_id,
         patient_id, kind, mode, provider, amount_minor, currency, paid_at,
-        paid_at + to_seconds(30), paid_at + to_seconds(30), 'ev-' || payment_id
+        paid_at + to_seconds(30), paid_at + to_seconds(30), 'ev-' || payment_id,
+        cast(timezone(tz, paid_at) as date)
     from bench_pay
     order by paid_at""",
     # Refunds: ~80% of the deposits of cancelled appointments, and 20% of ~1.2% of the
@@ -289,8 +291,10 @@ GENERATOR: tuple[str, ...] = (
     select
         '{tenant}', branch_id, source, source_id, refund_id, payment_id, appointment_id,
         invoice_id, patient_id, amount_minor, currency, reason, refunded_at,
-        refunded_at + to_seconds(30), refunded_at + to_seconds(30), 'ev-' || refund_id
+        refunded_at + to_seconds(30), refunded_at + to_seconds(30), 'ev-' || refund_id,
+        cast(timezone(b.tz, refunded_at) as date)
     from bench_refund
+    inner join (select branch_id, tz from bench_branch) as b using (branch_id)
     order by refunded_at""",
     """insert into fct_forfeiture
     select
@@ -300,16 +304,50 @@ GENERATOR: tuple[str, ...] = (
         (epoch(start_at) - epoch(coalesce(cancelled_at, no_show_at))) / 3600.0, 24, 100,
         coalesce(cancelled_at, no_show_at) + to_minutes(1),
         coalesce(cancelled_at, no_show_at) + to_minutes(2),
-        coalesce(cancelled_at, no_show_at) + to_minutes(2), 'ev-ff-' || i
+        coalesce(cancelled_at, no_show_at) + to_minutes(2), 'ev-ff-' || i,
+        cast(timezone(tz, coalesce(cancelled_at, no_show_at) + to_minutes(1)) as date)
     from bench_appt
     where deposit_minor is not null
         and (status = 'no_show' or (status = 'cancelled' and r_refund >= 0.80))
     order by i""",
+    # Each appointment's revenue per currency, as the projection sums it event by event
+    # (updated_at, last_event_id: its latest payment, refund or invoice).
+    """insert into fct_appointment_revenue
+    with money as (
+        select
+            appointment_id, currency, source, amount_minor as paid, 0 as invoiced,
+            cast(null as varchar) as payer_type, cast(null as timestamptz) as issued_at,
+            paid_at as event_at, last_event_id
+        from fct_payment
+        union all
+        select
+            appointment_id, currency, source, -amount_minor, 0, null, null, refunded_at,
+            last_event_id
+        from fct_refund
+        union all
+        select
+            appointment_id, currency, null, 0, amount_minor, payer_type, issued_at,
+            issued_at, last_event_id
+        from fct_invoice
+    )
+    select
+        '{tenant}', appointment_id, currency,
+        arg_max(payer_type, issued_at) filter (where issued_at is not null),
+        max(issued_at),
+        cast(sum(if(source = 'appointment', paid, 0)) as bigint),
+        cast(sum(invoiced) as bigint),
+        cast(sum(paid) as bigint),
+        cast(sum(if(source = 'invoice', paid, 0)) as bigint),
+        max(event_at), arg_max(last_event_id, event_at)
+    from money
+    group by appointment_id, currency
+    order by appointment_id""",
     # Gateway captures of 99% of the card and UPI payments (0.5% named no branch); fee
     # 2.36% including 18% tax.
     """create or replace temp table bench_capture as
     select
         case when u(i, 32) < 0.005 then 'unassigned' else branch_id end as branch_id,
+        case when u(i, 32) < 0.005 then 'UTC' else tz end as tz,
         provider, 'pay_' || payment_id as payment_ref, payment_id, appointment_id,
         invoice_id, mode as method, amount_minor,
         cast(round(amount_minor * 0.0236) as bigint) as fee_minor,
@@ -322,7 +360,8 @@ GENERATOR: tuple[str, ...] = (
         '{tenant}', branch_id, provider, payment_ref, payment_id, appointment_id,
         invoice_id, 'payment', method, amount_minor, fee_minor, tax_minor,
         amount_minor - fee_minor, currency, captured_at, captured_at + to_minutes(1),
-        captured_at + to_minutes(1), 'ev-gw-' || payment_ref
+        captured_at + to_minutes(1), 'ev-gw-' || payment_ref,
+        cast(timezone(tz, captured_at) as date)
     from bench_capture
     order by captured_at""",
     # Settlements: a capture is paid out two days later (UTC), one settlement per
@@ -624,9 +663,7 @@ READS: dict[str, tuple[Read, ...]] = {
         Read("dim_branch", "all", why="unpartitioned"),
         Read("fct_appointment", "range", 29, why="referred scans, 30-day trailing window"),
         Read("fct_appointment", "all", why="int_patient_first_scan: first scan ever"),
-        Read("fct_payment", "from", 29 + 31, why="int_appointment_revenue: paid to date"),
-        Read("fct_refund", "from", 29 + 31, why="int_appointment_revenue"),
-        Read("fct_invoice", "from", 29, why="int_appointment_revenue: issued after the scan"),
+        Read("fct_appointment_revenue", "all", why="int_appointment_revenue: unpartitioned"),
     ),
     # week of start_date: the range's appointments only.
     "waiting-time": (Read("fct_appointment", "range", why="week of start_date"),),
@@ -635,21 +672,15 @@ READS: dict[str, tuple[Read, ...]] = {
     # the revenue of every appointment, so every table once more, whole.
     "procedure-trends": (
         Read("fct_appointment", "range", 366, why="this month and the same month last year"),
-        Read("fct_payment", "from", 366 + 31, why="revenue to date"),
-        Read("fct_refund", "from", 366 + 31, why="revenue to date"),
-        Read("fct_invoice", "from", 366, why="revenue to date"),
+        Read("fct_appointment_revenue", "all", why="revenue to date (unpartitioned)"),
         Read("fct_appointment", "all", why="latest_scan: max month over all history"),
-        Read("fct_payment", "all", why="latest_scan's lines join the revenue"),
-        Read("fct_refund", "all", why="latest_scan's lines join the revenue"),
-        Read("fct_invoice", "all", why="latest_scan's lines join the revenue"),
+        Read("fct_appointment_revenue", "all", why="latest_scan's lines join the revenue"),
     ),
     # month of start_date; revenue to date of those appointments; the clinician's
     # current name needs every version (SCD2 lead over all history).
     "revenue-breakdown": (
         Read("fct_appointment", "range", why="month of start_date"),
-        Read("fct_payment", "from", 31, why="revenue to date (deposits before the start)"),
-        Read("fct_refund", "from", 31, why="revenue to date"),
-        Read("fct_invoice", "from", 0, why="revenue to date"),
+        Read("fct_appointment_revenue", "all", why="revenue to date (unpartitioned)"),
         Read("hist_clinician", "all", why="dim_clinician: current version"),
     ),
     # cost by the account's day (= the partition column day); the active revision per
@@ -664,46 +695,34 @@ READS: dict[str, tuple[Read, ...]] = {
         Read("fct_ad_click", "all", why="first click of each GCLID over all history"),
         Read("fct_appointment", "all", why="booked day is not the start_date partition"),
         Read("dim_branch", "all", why="unpartitioned"),
-        Read("fct_payment", "all", why="revenue to date"),
-        Read("fct_refund", "all", why="revenue to date"),
-        Read("fct_invoice", "all", why="revenue to date"),
+        Read("fct_appointment_revenue", "all", why="revenue to date (unpartitioned)"),
     ),
     # branch-local paid_date against the UTC paid_at partitions.
     "payments-by-mode": (
-        Read("fct_payment", "range", TZ, TZ, "paid_date (local)"),
-        Read("dim_branch", "all", why="unpartitioned"),
+        Read("fct_payment", "range", TZ, TZ, "paid_date (local) against date(paid_at)"),
     ),
     # as-of dates: a balance as of D takes every invoice, payment and refund up to D;
     # the first as-of month is that of the first invoice ever (all).
     "receivables-aging": (
         Read("fct_invoice", "all", why="first_month: first invoice ever"),
-        Read("fct_invoice", "upto", 0, TZ, "movements up to the as-of date"),
+        Read("fct_invoice", "upto", why="movements up to the as-of date (issued_date)"),
         Read("fct_payment", "upto", 0, TZ, "movements up to the as-of date"),
-        Read("fct_refund", "upto", 0, TZ, "movements up to the as-of date"),
-        Read("fct_invoice", "upto", 0, TZ, "aged: the invoices' due dates"),
-        Read("dim_branch", "all", why="unpartitioned, one read per int_ view"),
-        Read("dim_branch", "all", why="unpartitioned"),
-        Read("dim_branch", "all", why="unpartitioned"),
-        Read("dim_branch", "all", why="unpartitioned"),
+        Read("fct_refund", "upto", why="movements up to the as-of date (refunded_date)"),
+        Read("fct_invoice", "upto", why="aged: the invoices' due dates"),
     ),
-    # each measure dated by its own fact: unbilled/underpaid by start_date with every
-    # payment and refund of the appointment (all) and whether it has any invoice (all);
+    # each measure dated by its own fact: unbilled/underpaid by start_date with the
+    # appointment's revenue (what it received, whether it has an invoice: all);
     # unpaid invoices by local issue month with their balance today (all); refunds and
     # forfeitures by their local dates.
     "leakage": (
         Read("fct_appointment", "range", why="unbilled/underpaid: month of start_date"),
-        Read("fct_payment", "all", why="received: every payment of the appointment"),
-        Read("fct_refund", "all", why="received: every refund of the appointment"),
-        Read("fct_invoice", "all", why="invoiced: any invoice of the appointment"),
+        Read("fct_appointment_revenue", "all", why="received, invoiced: unpartitioned"),
         Read("fct_invoice", "all", why="balances: every invoice"),
         Read("fct_payment", "all", why="balances: every invoice payment to date"),
         Read("fct_refund", "all", why="balances: every invoice refund to date"),
-        Read("fct_invoice", "range", TZ, TZ, "unpaid invoices: local month of issue"),
-        Read("fct_refund", "range", TZ, TZ, "refunds: local month refunded"),
-        Read("fct_forfeiture", "range", TZ, TZ, "forfeitures: local month forfeited"),
-        Read("dim_branch", "all", why="unpartitioned"),
-        Read("dim_branch", "all", why="unpartitioned"),
-        Read("dim_branch", "all", why="unpartitioned"),
+        Read("fct_invoice", "range", why="unpaid invoices: month of issued_date"),
+        Read("fct_refund", "range", why="refunds: month of refunded_date"),
+        Read("fct_forfeiture", "range", why="forfeitures: month of forfeited_date"),
     ),
     # settled_date is the UTC date of settled_at (the partition column); the lines and
     # listed payments are grouped per settlement before the join, so unpruned, and the
@@ -717,12 +736,10 @@ READS: dict[str, tuple[Read, ...]] = {
     # local_date of payments and captures; a capture's first settlement comes after it
     # (the window ranks all settlements of the ref: from the range start).
     "branch-variance": (
-        Read("fct_payment", "range", TZ, TZ, "paid_date (local)"),
-        Read("fct_gateway_payment", "range", TZ, TZ, "captured_date (local)"),
+        Read("fct_payment", "range", TZ, TZ, "paid_date (local) against date(paid_at)"),
+        Read("fct_gateway_payment", "range", why="captured_date (its partition column)"),
         Read("fct_settlement_item", "from", TZ, why="first settlement of the capture"),
         Read("fct_settlement_payment", "from", TZ, why="first settlement of the capture"),
-        Read("dim_branch", "all", why="unpartitioned"),
-        Read("dim_branch", "all", why="unpartitioned"),
     ),
     # booked minutes by start_date; int_clinician_day (read twice: clinician days and the
     # branch's span) runs every clinician version's days from its registration (all

@@ -18,7 +18,7 @@ resource "google_bigquery_table" "dim_branch" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "dim_branch"
-  description         = "Branches: their city, time zone and currency, at their latest registration. The marts (int_payment, int_refund, int_forfeiture, int_invoice) turn the instant of a payment, refund, forfeiture or invoice into the branch's calendar date with timezone (in SQL, not in the projection, so that facts never depend on the order in which events of different streams arrive)."
+  description         = "Branches: their city, time zone and currency, as registered (a branch is registered once). The projection dates money (fct_payment.paid_date, fct_refund.refunded_date, fct_invoice.issued_date, fct_forfeiture.forfeited_date, fct_gateway_payment.captured_date) by this time zone when it writes the row: it follows the store's global order, in which a branch's registration comes before any appointment, invoice or payment of the branch."
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/dim_branch.json")
@@ -99,18 +99,28 @@ resource "google_bigquery_table" "fct_appointment" {
   }
 }
 
+resource "google_bigquery_table" "fct_appointment_revenue" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "fct_appointment_revenue"
+  description         = "The money of an appointment, per currency, kept up to date by the projection on every payment, refund and invoice of it (int_appointment_revenue defines the measures), in integer minor units of currency: prepaid_minor           appointment-source payments (deposits, payments taken on the appointment) net of their refunds; invoiced_minor          what its invoices bill; paid_minor              every payment of the appointment and its invoices, net of every refund; paid_on_invoices_minor  the invoice-source payments net of their refunds; payer_type              that of the latest invoice (latest_invoice_at, its issue instant; null: no invoice). A payment, refund or invoice written again (a later fact of the same id) replaces its earlier amount, so a replay leaves the sums as they were."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/fct_appointment_revenue.json")
+}
+
 resource "google_bigquery_table" "fct_forfeiture" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "fct_forfeiture"
-  description         = "One row per deposit forfeiture: the part of an appointment's deposits kept under the tenant's cancellation policy after a late cancellation or a no-show (trigger), with the policy applied (forfeit within policy_within_hours, policy_percent of the deposits held). forfeiture_id is the id of the event that recorded it. hours_before_start is negative for a no-show marked after the start. Instants only: int_forfeiture adds the branch's calendar date of forfeited_at (forfeited_date)."
+  description         = "One row per deposit forfeiture: the part of an appointment's deposits kept under the tenant's cancellation policy after a late cancellation or a no-show (trigger), with the policy applied (forfeit within policy_within_hours, policy_percent of the deposits held). forfeiture_id is the id of the event that recorded it. hours_before_start is negative for a no-show marked after the start. forfeited_date is the calendar date of forfeited_at in the branch's time zone (as fct_payment's paid_date). Every report dates forfeitures by it."
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/fct_forfeiture.json")
 
   time_partitioning {
     type  = "DAY"
-    field = "forfeited_at"
+    field = "forfeited_date"
   }
 }
 
@@ -118,14 +128,14 @@ resource "google_bigquery_table" "fct_gateway_payment" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "fct_gateway_payment"
-  description         = "One row per payment a gateway (Stripe, Razorpay) captured, as the gateway reported it, in integer minor units of its currency: amount_minor captured, fee_minor the gateway's fee including the tax on it (tax_minor), both null when the gateway did not say, net_minor = amount_minor - fee (a fee not stated counts as 0). branch_id is the branch our metadata named, 'unassigned' when it named none; payment_id is ours (the payment_ref when none was set). A later capture fact of the same payment replaces the row. No settlement columns: a settlement may be delivered before or after the capture, so int_gateway_payment joins them from fct_settlement_item / fct_settlement_payment, and adds the branch's calendar date of captured_at (captured_date)."
+  description         = "One row per payment a gateway (Stripe, Razorpay) captured, as the gateway reported it, in integer minor units of its currency: amount_minor captured, fee_minor the gateway's fee including the tax on it (tax_minor), both null when the gateway did not say, net_minor = amount_minor - fee (a fee not stated counts as 0). branch_id is the branch our metadata named, 'unassigned' when it named none; payment_id is ours (the payment_ref when none was set). A later capture fact of the same payment replaces the row. No settlement columns: a settlement may be delivered before or after the capture, so int_gateway_payment joins them from fct_settlement_item / fct_settlement_payment. captured_date is the calendar date of captured_at in the branch's time zone (as fct_payment's paid_date; UTC for 'unassigned'). Reports date captures by it."
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/fct_gateway_payment.json")
 
   time_partitioning {
     type  = "DAY"
-    field = "captured_at"
+    field = "captured_date"
   }
 }
 
@@ -133,14 +143,14 @@ resource "google_bigquery_table" "fct_invoice" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "fct_invoice"
-  description         = "One row per invoice, as issued: what a payer (self_pay, insurer, corporate, government) was billed for an appointment, in integer minor units of currency. Payments against it are in fct_payment (source = 'invoice'), refunds in fct_refund. Instants only: int_invoice adds the branch's calendar date of issue (issued_date)."
+  description         = "One row per invoice, as issued: what a payer (self_pay, insurer, corporate, government) was billed for an appointment, in integer minor units of currency. Payments against it are in fct_payment (source = 'invoice'), refunds in fct_refund. issued_date is the calendar date of issued_at in the branch's time zone (as fct_payment's paid_date). Every report dates invoices by it."
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/fct_invoice.json")
 
   time_partitioning {
     type  = "DAY"
-    field = "issued_at"
+    field = "issued_date"
   }
 }
 
@@ -178,7 +188,7 @@ resource "google_bigquery_table" "fct_payment" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "fct_payment"
-  description         = "One row per payment, gross of refunds (those are fct_refund), in integer minor units: source 'appointment' is a deposit or payment taken against an appointment (kind deposit | payment; invoice_id null), source 'invoice' a payment captured against an invoice (kind payment; appointment_id is the invoice's appointment). source_id is the appointment or invoice id: a payment id is unique within it. paid_at is when it was paid (occurred_at), recorded_at when the platform recorded it; Instants only: int_payment adds the branch's calendar date of paid_at (paid_date)."
+  description         = "One row per payment, gross of refunds (those are fct_refund), in integer minor units: source 'appointment' is a deposit or payment taken against an appointment (kind deposit | payment; invoice_id null), source 'invoice' a payment captured against an invoice (kind payment; appointment_id is the invoice's appointment). source_id is the appointment or invoice id: a payment id is unique within it. paid_at is when it was paid (occurred_at), recorded_at when the platform recorded it; paid_date is the calendar date of paid_at in the branch's time zone (dim_branch's, at projection time: a branch is registered before anything is paid there; UTC for a branch the warehouse does not know). Every report dates payments by it."
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/fct_payment.json")
@@ -208,14 +218,14 @@ resource "google_bigquery_table" "fct_refund" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "fct_refund"
-  description         = "One row per refund of a payment, in integer minor units: source 'appointment' refunds an appointment payment or deposit, source 'invoice' a payment captured on an invoice (appointment_id is then the invoice's appointment). payment_id names the refunded fct_payment row (same tenant_id, source and source_id). Instants only: int_refund adds the branch's calendar date of refunded_at (refunded_date)."
+  description         = "One row per refund of a payment, in integer minor units: source 'appointment' refunds an appointment payment or deposit, source 'invoice' a payment captured on an invoice (appointment_id is then the invoice's appointment). payment_id names the refunded fct_payment row (same tenant_id, source and source_id). refunded_date is the calendar date of refunded_at in the branch's time zone (as fct_payment's paid_date). Every report dates refunds by it."
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/fct_refund.json")
 
   time_partitioning {
     type  = "DAY"
-    field = "refunded_at"
+    field = "refunded_date"
   }
 }
 

@@ -112,7 +112,7 @@ resource "google_bigquery_table" "int_appointment_revenue" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "int_appointment_revenue"
-  description         = "THE definition of an appointment's revenue, used by every report (in integer minor units of the appointment's currency; one row per appointment that has any money): prepaid_minor      deposits and payments taken on the appointment itself (portal, front desk), net of their refunds; invoiced_minor     what its invoices bill (the balance after what was prepaid); billed_minor       prepaid_minor + invoiced_minor: the appointment's charge; paid_minor         every payment of the appointment and its invoices, net of every refund and chargeback to date (a refund made after month end lowers the month of the service, not the month of the refund); outstanding_minor  invoiced less what was paid against the invoices (never < 0). Revenue belongs to the appointment: reports place it on the appointment's own calendar day (fct_appointment.start_date), so a late payment or refund restates that month. payer_type is that of the appointment's latest invoice (null: no invoice)."
+  description         = "THE definition of an appointment's revenue, used by every report (in integer minor units of the appointment's currency; one row per appointment that has any money): prepaid_minor      deposits and payments taken on the appointment itself (portal, front desk), net of their refunds; invoiced_minor     what its invoices bill (the balance after what was prepaid); billed_minor       prepaid_minor + invoiced_minor: the appointment's charge; paid_minor         every payment of the appointment and its invoices, net of every refund and chargeback to date (a refund made after month end lowers the month of the service, not the month of the refund); outstanding_minor  invoiced less what was paid against the invoices (never < 0). Revenue belongs to the appointment: reports place it on the appointment's own calendar day (fct_appointment.start_date), so a late payment or refund restates that month. payer_type is that of the appointment's latest invoice (null: no invoice). An appointment with money in several currencies has a row per currency. The sums are kept per appointment by the projection (fct_appointment_revenue), on every payment, refund and invoice, so that no report aggregates all of them."
   deletion_protection = false
   labels              = local.labels
 
@@ -122,9 +122,7 @@ resource "google_bigquery_table" "int_appointment_revenue" {
   }
 
   depends_on = [
-    google_bigquery_table.fct_invoice,
-    google_bigquery_table.fct_payment,
-    google_bigquery_table.fct_refund,
+    google_bigquery_table.fct_appointment_revenue,
   ]
 }
 
@@ -157,7 +155,7 @@ resource "google_bigquery_table" "int_forfeiture" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "int_forfeiture"
-  description         = "fct_forfeiture with forfeited_date: the calendar date of forfeited_at in the branch's time zone (dim_branch.timezone; UTC for a branch the warehouse does not know). Every report dates money by this, never by the UTC date."
+  description         = "fct_forfeiture with forfeited_date: the calendar date of forfeited_at in the branch's time zone (UTC for a branch the warehouse does not know), as the projection stored it with the row (the UTC date for a row written without it). Every report dates money by it, never by the UTC date."
   deletion_protection = false
   labels              = local.labels
 
@@ -167,7 +165,6 @@ resource "google_bigquery_table" "int_forfeiture" {
   }
 
   depends_on = [
-    google_bigquery_table.dim_branch,
     google_bigquery_table.fct_forfeiture,
   ]
 }
@@ -178,7 +175,7 @@ resource "google_bigquery_table" "int_gateway_payment" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "int_gateway_payment"
-  description         = "fct_gateway_payment with: captured_date: the calendar date of captured_at in the branch's time zone (dim_branch.timezone; UTC for 'unassigned' or a branch the warehouse does not know); settlement_ref, settled_at: the settlement that pays the capture out, from its payment lines (fct_settlement_item, kind 'payment') or the payments it listed when recorded (fct_settlement_payment); the earliest if several do; null until one does. A settlement is kept under the gateway account's tenant and a capture under the clinic's, so they are matched by provider and payment ref (unique at the gateway)."
+  description         = "fct_gateway_payment with: captured_date, as the projection stored it: the calendar date of captured_at in the branch's time zone (UTC for 'unassigned' or a branch the warehouse does not know; the UTC date for a row written without it); settlement_ref, settled_at: the settlement that pays the capture out, from its payment lines (fct_settlement_item, kind 'payment') or the payments it listed when recorded (fct_settlement_payment); the earliest if several do; null until one does. A settlement is kept under the gateway account's tenant and a capture under the clinic's, so they are matched by provider and payment ref (unique at the gateway)."
   deletion_protection = false
   labels              = local.labels
 
@@ -188,7 +185,6 @@ resource "google_bigquery_table" "int_gateway_payment" {
   }
 
   depends_on = [
-    google_bigquery_table.dim_branch,
     google_bigquery_table.fct_gateway_payment,
     google_bigquery_table.fct_settlement_item,
     google_bigquery_table.fct_settlement_payment,
@@ -201,7 +197,7 @@ resource "google_bigquery_table" "int_invoice" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "int_invoice"
-  description         = "fct_invoice with issued_date: the calendar date of issued_at in the branch's time zone (dim_branch.timezone; UTC for a branch the warehouse does not know). Every report dates money by this, never by the UTC date."
+  description         = "fct_invoice with issued_date: the calendar date of issued_at in the branch's time zone (UTC for a branch the warehouse does not know), as the projection stored it with the row (the UTC date for a row written without it). Every report dates money by it, never by the UTC date."
   deletion_protection = false
   labels              = local.labels
 
@@ -211,7 +207,6 @@ resource "google_bigquery_table" "int_invoice" {
   }
 
   depends_on = [
-    google_bigquery_table.dim_branch,
     google_bigquery_table.fct_invoice,
   ]
 }
@@ -242,7 +237,7 @@ resource "google_bigquery_table" "int_payment" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "int_payment"
-  description         = "fct_payment with paid_date: the calendar date of paid_at in the branch's time zone (dim_branch.timezone; UTC for a branch the warehouse does not know). Every report dates money by this, never by the UTC date."
+  description         = "fct_payment with paid_date: the calendar date of paid_at in the branch's time zone (UTC for a branch the warehouse does not know), as the projection stored it with the row (the UTC date for a row written without it). Every report dates money by it, never by the UTC date."
   deletion_protection = false
   labels              = local.labels
 
@@ -252,7 +247,6 @@ resource "google_bigquery_table" "int_payment" {
   }
 
   depends_on = [
-    google_bigquery_table.dim_branch,
     google_bigquery_table.fct_payment,
   ]
 }
@@ -263,7 +257,7 @@ resource "google_bigquery_table" "int_refund" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "int_refund"
-  description         = "fct_refund with refunded_date: the calendar date of refunded_at in the branch's time zone (dim_branch.timezone; UTC for a branch the warehouse does not know). Every report dates money by this, never by the UTC date."
+  description         = "fct_refund with refunded_date: the calendar date of refunded_at in the branch's time zone (UTC for a branch the warehouse does not know), as the projection stored it with the row (the UTC date for a row written without it). Every report dates money by it, never by the UTC date."
   deletion_protection = false
   labels              = local.labels
 
@@ -273,7 +267,6 @@ resource "google_bigquery_table" "int_refund" {
   }
 
   depends_on = [
-    google_bigquery_table.dim_branch,
     google_bigquery_table.fct_refund,
   ]
 }
@@ -344,6 +337,7 @@ resource "google_bigquery_table" "rpt_leakage" {
     google_bigquery_table.fct_invoice,
     google_bigquery_table.fct_payment,
     google_bigquery_table.fct_refund,
+    google_bigquery_table.int_appointment_revenue,
     google_bigquery_table.int_forfeiture,
     google_bigquery_table.int_invoice,
     google_bigquery_table.int_refund,
@@ -397,7 +391,7 @@ resource "google_bigquery_table" "rpt_patient_volume" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "rpt_patient_volume"
-  description         = "Report 1: patient volume by branch, modality and month of the appointment's start, with new vs returning patients (definition: int_patient_first_scan). scans counts completed appointments only; cancellations and no-shows are their own columns so that they never inflate volume."
+  description         = "Report 1: patient volume by branch, modality and month of the appointment's start, with new vs returning patients (definition: int_patient_first_scan). scans counts completed appointments only; cancellations and no-shows are their own columns so that they never inflate volume. A patient with a scan in the group is either new (the group's month is their first scan's month) or returning, so both are counted from one row per patient and group."
   deletion_protection = false
   labels              = local.labels
 

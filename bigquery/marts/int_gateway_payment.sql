@@ -1,6 +1,7 @@
 -- fct_gateway_payment with:
---   captured_date: the calendar date of captured_at in the branch's time zone
---     (dim_branch.timezone; UTC for 'unassigned' or a branch the warehouse does not know);
+--   captured_date, as the projection stored it: the calendar date of captured_at in
+--     the branch's time zone (UTC for 'unassigned' or a branch the warehouse does not
+--     know; the UTC date for a row written without it);
 --   settlement_ref, settled_at: the settlement that pays the capture out, from its
 --     payment lines (fct_settlement_item, kind 'payment') or the payments it listed when
 --     recorded (fct_settlement_payment); the earliest if several do; null until one does.
@@ -38,15 +39,12 @@ first_settled as (
 
 final as (
     select
-        captures.*,
-        date(captures.captured_at, coalesce(branches.timezone, 'UTC')) as captured_date,
+        captures.* replace (
+            coalesce(captures.captured_date, date(captures.captured_at)) as captured_date
+        ),
         first_settled.settlement_ref,
         first_settled.settled_at
     from fct_gateway_payment as captures
-    left join dim_branch as branches
-        on
-            captures.tenant_id = branches.tenant_id
-            and captures.branch_id = branches.branch_id
     left join first_settled
         on
             captures.provider = first_settled.provider

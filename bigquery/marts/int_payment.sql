@@ -1,16 +1,11 @@
--- fct_payment with paid_date: the calendar date of paid_at in the branch's time zone
--- (dim_branch.timezone; UTC for a branch the warehouse does not know). Every report
--- dates money by this, never by the UTC date.
+-- fct_payment with paid_date: the calendar date of paid_at in the branch's time zone (UTC
+-- for a branch the warehouse does not know), as the projection stored it with the row
+-- (the UTC date for a row written without it). Every report dates money by it, never
+-- by the UTC date.
 create or replace view int_payment as
 with final as (
-    select
-        facts.*,
-        date(facts.paid_at, coalesce(branches.timezone, 'UTC')) as paid_date
-    from fct_payment as facts
-    left join dim_branch as branches
-        on
-            facts.tenant_id = branches.tenant_id
-            and facts.branch_id = branches.branch_id
+    select * replace (coalesce(paid_date, date(paid_at)) as paid_date)
+    from fct_payment
 )
 
 select * from final

@@ -15,32 +15,16 @@
 -- refunded (refunds) or kept (forfeitures). Booked appointments not yet completed are
 -- not leakage yet.
 create or replace view rpt_leakage as
+-- An appointment's money in every currency (int_appointment_revenue): what it received
+-- (paid_minor) and whether it has any invoice (an invoice's payer_type is never null).
 with received as (
     select
         tenant_id,
         appointment_id,
-        sum(amount_minor) as received_minor
-    from (
-        select
-            tenant_id,
-            appointment_id,
-            amount_minor
-        from fct_payment
-        union all
-        select
-            tenant_id,
-            appointment_id,
-            -amount_minor as amount_minor
-        from fct_refund
-    ) as movements
+        sum(paid_minor) as received_minor,
+        logical_or(payer_type is not null) as has_invoice
+    from int_appointment_revenue
     group by tenant_id, appointment_id
-),
-
-invoiced as (
-    select distinct
-        tenant_id,
-        appointment_id
-    from fct_invoice
 ),
 
 not_invoiced as (
@@ -52,15 +36,11 @@ not_invoiced as (
         appointments.price_minor,
         coalesce(received.received_minor, 0) as received_minor
     from fct_appointment as appointments
-    left join invoiced
-        on
-            appointments.tenant_id = invoiced.tenant_id
-            and appointments.appointment_id = invoiced.appointment_id
     left join received
         on
             appointments.tenant_id = received.tenant_id
             and appointments.appointment_id = received.appointment_id
-    where appointments.status = 'completed' and invoiced.appointment_id is null
+    where appointments.status = 'completed' and not coalesce(received.has_invoice, false)
 ),
 
 balances as (

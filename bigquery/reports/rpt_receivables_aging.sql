@@ -16,37 +16,33 @@
 -- invoice, and today (current_date, UTC). Month ends are fixed once past, so the same
 -- events always give the same rows for them; filter on as_of_date to read one.
 create or replace view rpt_receivables_aging as
-with first_month as (
-    select cast(date_trunc(min(issued_date), month) as date) as first_day
-    from int_invoice
-),
-
-as_of_dates as (
-    select
-        cast(date_sub(date_add(month_start, interval 1 month), interval 1 day) as date)
-            as as_of_date
-    from
-        first_month,
-        unnest(generate_date_array(first_month.first_day, current_date(), interval 1 month))
-            as month_start
-    where date_add(month_start, interval 1 month) <= current_date()
-    union all
-    select current_date() as as_of_date
-),
-
-movements as (
+-- Each invoice's balance is a running sum over its own movements (issue, payments,
+-- refunds), constant between two movement dates: an interval [valid_from, valid_to).
+-- Each as-of date is joined only to the intervals with a balance above zero that hold
+-- it (the month ends are generated from each interval's own bounds), so the work is
+-- proportional to open balances, not to the history. Same as-of dates as above: a month
+-- end before the first invoice's month holds no interval of an issued invoice.
+with movements as (
     select
         tenant_id,
         invoice_id,
         issued_date as on_date,
-        amount_minor
+        amount_minor,
+        branch_id,
+        currency,
+        due_on,
+        issued_date
     from int_invoice
     union all
     select
         tenant_id,
         source_id as invoice_id,
         paid_date as on_date,
-        -amount_minor as amount_minor
+        -amount_minor as amount_minor,
+        cast(null as string) as branch_id,
+        cast(null as string) as currency,
+        cast(null as date) as due_on,
+        cast(null as date) as issued_date
     from int_payment
     where source = 'invoice'
     union all
@@ -54,37 +50,80 @@ movements as (
         tenant_id,
         source_id as invoice_id,
         refunded_date as on_date,
-        amount_minor
+        amount_minor,
+        cast(null as string) as branch_id,
+        cast(null as string) as currency,
+        cast(null as date) as due_on,
+        cast(null as date) as issued_date
     from int_refund
     where source = 'invoice'
 ),
 
-balances as (
+-- The balance after each movement day: a running sum over the invoice's movements up
+-- to and including that day (the default frame takes in the day's other movements),
+-- constant until the next movement day: [valid_from, valid_to), open-ended after the
+-- last. Of a day's several movements, all but the last get an empty interval. The
+-- invoice's own row carries its attributes to its later days (running max). A movement
+-- without a date never counts: it sorts last and opens no interval.
+intervals as (
     select
-        as_of_dates.as_of_date,
-        movements.tenant_id,
-        movements.invoice_id,
-        sum(movements.amount_minor) as balance_minor
-    from as_of_dates
-    cross join movements
-    where movements.on_date <= as_of_dates.as_of_date
-    group by as_of_dates.as_of_date, movements.tenant_id, movements.invoice_id
+        tenant_id,
+        invoice_id,
+        on_date as valid_from,
+        coalesce(lead(on_date) over invoice_days, date '9999-12-31') as valid_to,
+        cast(sum(amount_minor) over invoice_days as int64) as balance_minor,
+        max(branch_id) over invoice_days as branch_id,
+        max(currency) over invoice_days as currency,
+        max(due_on) over invoice_days as due_on,
+        max(issued_date) over invoice_days as issued_date
+    from movements
+    window invoice_days as (
+        partition by tenant_id, invoice_id order by on_date asc nulls last
+    )
+),
+
+-- Open intervals of issued invoices: an interval starts on a movement day, so one that
+-- holds a day on or after the issue date starts on or after it.
+open_intervals as (
+    select *
+    from intervals
+    where
+        balance_minor > 0
+        and issued_date is not null
+        and valid_from < valid_to
+),
+
+-- The last day of every complete month in [valid_from, valid_to), and today.
+month_ends as (
+    select
+        open_intervals.*,
+        cast(date_sub(month_start, interval 1 day) as date) as as_of_date
+    from
+        open_intervals,
+        unnest(generate_date_array(
+            cast(date_add(date_trunc(open_intervals.valid_from, month), interval 1 month) as date),
+            cast(date_trunc(least(open_intervals.valid_to, current_date()), month) as date),
+            interval 1 month
+        )) as month_start
+    union all
+    select
+        open_intervals.*,
+        current_date() as as_of_date
+    from open_intervals
+    where
+        open_intervals.valid_from <= current_date()
+        and open_intervals.valid_to > current_date()
 ),
 
 aged as (
     select
-        balances.as_of_date,
-        balances.balance_minor,
-        invoices.tenant_id,
-        invoices.branch_id,
-        invoices.currency,
-        date_diff(balances.as_of_date, invoices.due_on, day) as days_past_due
-    from balances
-    inner join int_invoice as invoices
-        on
-            balances.tenant_id = invoices.tenant_id
-            and balances.invoice_id = invoices.invoice_id
-    where invoices.issued_date <= balances.as_of_date and balances.balance_minor > 0
+        as_of_date,
+        balance_minor,
+        tenant_id,
+        branch_id,
+        currency,
+        date_diff(as_of_date, due_on, day) as days_past_due
+    from month_ends
 ),
 
 final as (

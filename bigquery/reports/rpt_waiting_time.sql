@@ -22,7 +22,10 @@ with appointments as (
         branch_id,
         modality,
         cast(date_trunc(start_date, week (monday)) as date) as week,
-        timestamp_diff(start_at, booked_at, second) / 3600.0 as lead_hours
+        -- Whole seconds, truncated as timestamp_diff(..., second) does, from the
+        -- microsecond difference: the same numbers, without a calendar-aware diff.
+        cast(trunc((unix_micros(start_at) - unix_micros(booked_at)) / 1000000) as int64)
+        / 3600.0 as lead_hours
     from fct_appointment
     where status != 'cancelled'
 ),

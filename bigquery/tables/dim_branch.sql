@@ -1,8 +1,9 @@
--- Branches: their city, time zone and currency, at their latest registration. The
--- marts (int_payment, int_refund, int_forfeiture, int_invoice) turn the instant of a
--- payment, refund, forfeiture or invoice into the branch's calendar date with timezone
--- (in SQL, not in the projection, so that facts never depend on the order in which
--- events of different streams arrive).
+-- Branches: their city, time zone and currency, as registered (a branch is registered
+-- once). The projection dates money (fct_payment.paid_date, fct_refund.refunded_date,
+-- fct_invoice.issued_date, fct_forfeiture.forfeited_date,
+-- fct_gateway_payment.captured_date) by this time zone when it writes the row: it
+-- follows the store's global order, in which a branch's registration comes before any
+-- appointment, invoice or payment of the branch.
 -- key: tenant_id, branch_id
 create table if not exists dim_branch (
     tenant_id string not null,

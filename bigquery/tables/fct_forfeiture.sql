@@ -2,8 +2,9 @@
 -- tenant's cancellation policy after a late cancellation or a no-show (trigger), with
 -- the policy applied (forfeit within policy_within_hours, policy_percent of the
 -- deposits held). forfeiture_id is the id of the event that recorded it.
--- hours_before_start is negative for a no-show marked after the start. Instants only:
--- int_forfeiture adds the branch's calendar date of forfeited_at (forfeited_date).
+-- hours_before_start is negative for a no-show marked after the start. forfeited_date is
+-- the calendar date of forfeited_at in the branch's time zone (as fct_payment's
+-- paid_date). Every report dates forfeitures by it.
 -- key: tenant_id, appointment_id, forfeiture_id
 create table if not exists fct_forfeiture (
     tenant_id string not null,
@@ -20,7 +21,8 @@ create table if not exists fct_forfeiture (
     forfeited_at timestamp not null,
     recorded_at timestamp not null,
     updated_at timestamp not null,
-    last_event_id string not null
+    last_event_id string not null,
+    forfeited_date date
 )
-partition by date(forfeited_at)
+partition by forfeited_date
 cluster by tenant_id, branch_id

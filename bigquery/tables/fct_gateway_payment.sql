@@ -5,8 +5,9 @@
 -- branch our metadata named, 'unassigned' when it named none; payment_id is ours (the
 -- payment_ref when none was set). A later capture fact of the same payment replaces the
 -- row. No settlement columns: a settlement may be delivered before or after the capture,
--- so int_gateway_payment joins them from fct_settlement_item / fct_settlement_payment,
--- and adds the branch's calendar date of captured_at (captured_date).
+-- so int_gateway_payment joins them from fct_settlement_item / fct_settlement_payment.
+-- captured_date is the calendar date of captured_at in the branch's time zone (as
+-- fct_payment's paid_date; UTC for 'unassigned'). Reports date captures by it.
 -- key: tenant_id, provider, payment_ref
 create table if not exists fct_gateway_payment (
     tenant_id string not null,
@@ -26,7 +27,8 @@ create table if not exists fct_gateway_payment (
     captured_at timestamp not null,
     recorded_at timestamp not null,
     updated_at timestamp not null,
-    last_event_id string not null
+    last_event_id string not null,
+    captured_date date
 )
-partition by date(captured_at)
+partition by captured_date
 cluster by tenant_id, branch_id

@@ -1,7 +1,8 @@
 -- One row per invoice, as issued: what a payer (self_pay, insurer, corporate,
 -- government) was billed for an appointment, in integer minor units of currency.
 -- Payments against it are in fct_payment (source = 'invoice'), refunds in fct_refund.
--- Instants only: int_invoice adds the branch's calendar date of issue (issued_date).
+-- issued_date is the calendar date of issued_at in the branch's time zone (as
+-- fct_payment's paid_date). Every report dates invoices by it.
 -- key: tenant_id, invoice_id
 create table if not exists fct_invoice (
     tenant_id string not null,
@@ -16,7 +17,8 @@ create table if not exists fct_invoice (
     due_on date not null,
     recorded_at timestamp not null,
     updated_at timestamp not null,
-    last_event_id string not null
+    last_event_id string not null,
+    issued_date date
 )
-partition by date(issued_at)
+partition by issued_date
 cluster by tenant_id, branch_id

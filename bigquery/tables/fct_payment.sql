@@ -4,7 +4,9 @@
 -- against an invoice (kind payment; appointment_id is the invoice's appointment).
 -- source_id is the appointment or invoice id: a payment id is unique within it.
 -- paid_at is when it was paid (occurred_at), recorded_at when the platform recorded it;
--- Instants only: int_payment adds the branch's calendar date of paid_at (paid_date).
+-- paid_date is the calendar date of paid_at in the branch's time zone (dim_branch's,
+-- at projection time: a branch is registered before anything is paid there; UTC for a
+-- branch the warehouse does not know). Every report dates payments by it.
 -- key: tenant_id, source, source_id, payment_id
 create table if not exists fct_payment (
     tenant_id string not null,
@@ -23,7 +25,8 @@ create table if not exists fct_payment (
     paid_at timestamp not null,
     recorded_at timestamp not null,
     updated_at timestamp not null,
-    last_event_id string not null
+    last_event_id string not null,
+    paid_date date
 )
 partition by date(paid_at)
 cluster by tenant_id, branch_id

@@ -6,7 +6,13 @@ import threading
 
 import pytest
 
-from mymedic.ports import ConcurrencyConflict, EventIdReused, EventStore, StreamAppend
+from mymedic.ports import (
+    ConcurrencyConflict,
+    EventIdReused,
+    EventStore,
+    StreamAppend,
+    TransientBackendError,
+)
 from tests.contract.events import appointment_events
 
 
@@ -108,16 +114,23 @@ class EventStoreContract:
         outcomes: list[str] = []
 
         def write(event_id: str) -> None:
-            try:
-                store.append(
-                    "t1",
-                    "appointment:a1",
-                    1,
-                    [rescheduled.model_copy(update={"event_id": event_id})],
-                )
-                outcomes.append("won")
-            except ConcurrencyConflict:
-                outcomes.append("conflict")
+            # A backend may also answer "busy, try again" under contention (Firestore's
+            # aborted transactions); callers retry those, as the command service does.
+            for _ in range(10):
+                try:
+                    store.append(
+                        "t1",
+                        "appointment:a1",
+                        1,
+                        [rescheduled.model_copy(update={"event_id": event_id})],
+                    )
+                    outcomes.append("won")
+                except ConcurrencyConflict:
+                    outcomes.append("conflict")
+                except TransientBackendError:
+                    continue
+                return
+            outcomes.append("still busy")
 
         threads = [
             threading.Thread(target=write, args=(f"writer-{i}",))

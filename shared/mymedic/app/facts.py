@@ -1,6 +1,7 @@
 """Warehouse facts and dimensions from events: fct_appointment and dim_patient (and
 integration_quarantine, see ``quarantine_facts``; dim_branch, see ``branch_facts``;
-fct_invoice, fct_payment, fct_refund and fct_forfeiture, see ``payment_facts``; the
+fct_invoice, fct_payment, fct_refund, fct_forfeiture and fct_appointment_revenue, see
+``payment_facts``; the
 gateways' captures and settlements, see ``settlement_facts``; referrals and marketing
 touches, ``acquisition_facts``; clinician and room versions, ``directory_history``;
 Google Ads cost and clicks, ``ads_facts``; alert rules, working hours, NPS responses
@@ -13,6 +14,7 @@ from typing import Any
 
 from mymedic.app import acquisition_facts, ads_facts, alert_facts, directory_history
 from mymedic.app.branch_facts import BRANCHES, apply_branch, prefetch_branches
+from mymedic.app.branch_facts import CATEGORY as BRANCH_CATEGORY
 from mymedic.app.payment_facts import EVENT_TYPES as MONEY_EVENTS
 from mymedic.app.payment_facts import MONEY_TABLES, apply_money, prefetch_money
 from mymedic.app.quarantine_facts import QUARANTINE, apply_quarantine, prefetch_quarantine
@@ -25,9 +27,22 @@ from mymedic.app.settlement_facts import (
 )
 from mymedic.domain import events as e
 from mymedic.domain.envelope import EventEnvelope
+from mymedic.domain.events import stream_id
 from mymedic.ports import Row, WarehouseUnitOfWork
 
 APPOINTMENTS = "fct_appointment"
+
+
+def branch_of_money(event: EventEnvelope) -> str | None:
+    """The branch whose calendar dates this event's money row, if it writes one."""
+    if event.event_type in MONEY_EVENTS:
+        return str(event.branch_id) if event.branch_id else None
+    if event.event_type == e.GatewayPaymentCaptured.event_type:
+        branch = event.payload.get("branch_id")
+        return str(branch) if branch else None
+    return None
+
+
 PATIENTS = "dim_patient"
 
 
@@ -61,6 +76,11 @@ class WarehouseFactsProjection:
         prefetch_money(uow, events)
         prefetch_settlement(uow, events)
         alert_facts.prefetch_alert_facts(uow, events)
+
+    def requires(self, event: EventEnvelope) -> Sequence[tuple[str, str]]:
+        """The branch's registration (its time zone dates money) before its money."""
+        branch = branch_of_money(event)
+        return [(event.tenant_id, stream_id(BRANCH_CATEGORY, branch))] if branch else []
 
     def apply(self, uow: WarehouseUnitOfWork, event: EventEnvelope) -> None:
         # Besides the tables below: alert rules, working hours, NPS, source activity.

@@ -25,6 +25,17 @@ class Projection(Protocol[U_contra]):
     def apply(self, uow: U_contra, event: EventEnvelope) -> None: ...
 
 
+# Optionally, a projection has ``requires(event)``: the streams (tenant_id, stream_id)
+# whose first event it must have applied before ``event``, whatever the order of
+# delivery (the warehouse facts date a payment by its branch's time zone, registered on
+# the branch's own stream). The runner applies that first event first if it has not.
+Requires = Callable[[EventEnvelope], Sequence[tuple[str, str]]]
+
+
+def _no_requirements(event: EventEnvelope) -> Sequence[tuple[str, str]]:
+    return ()
+
+
 class Target(Protocol[U_co]):
     def transact(self, work: Callable[[U_co], T]) -> T: ...
 
@@ -56,6 +67,7 @@ class ProjectionRunner(Generic[U]):
         self.target = target
         self.store = store
         self.stats = RunnerStats()
+        self._requires: Requires = getattr(projection, "requires", _no_requirements)
 
     @property
     def name(self) -> str:
@@ -81,7 +93,9 @@ class ProjectionRunner(Generic[U]):
         # Counted per attempt and returned, so that a retried unit of work counts once.
         stats = RunnerStats()
         name = self.projection.name
-        uow.prefetch_checkpoints(name, {(e.tenant_id, e.stream_id) for e in events})
+        streams = {(e.tenant_id, e.stream_id) for e in events}
+        streams |= {required for e in events for required in self._requires(e)}
+        uow.prefetch_checkpoints(name, streams)
         self.projection.prefetch(uow, events)
         for event in events:
             self._apply_in_order(uow, event, stats)
@@ -95,6 +109,8 @@ class ProjectionRunner(Generic[U]):
         if event.stream_version <= last:
             stats.skipped += 1
             return
+        for tenant_id, stream_id in self._requires(event):
+            stats.caught_up += self._apply_first(uow, tenant_id, stream_id)
         if event.stream_version > last + 1:
             missing = self.store.read_stream(
                 event.tenant_id, event.stream_id, last, event.stream_version - 1
@@ -105,8 +121,22 @@ class ProjectionRunner(Generic[U]):
                     " and the store cannot fill the gap"
                 )
             for earlier in missing:
+                for tenant_id, stream_id in self._requires(earlier):
+                    stats.caught_up += self._apply_first(uow, tenant_id, stream_id)
                 self.projection.apply(uow, earlier)
             stats.caught_up += len(missing)
         self.projection.apply(uow, event)
         stats.applied += 1
         uow.set_checkpoint(name, event.tenant_id, event.stream_id, event.stream_version)
+
+    def _apply_first(self, uow: U, tenant_id: str, stream_id: str) -> int:
+        """Apply the first event of a stream this projection has applied none of (none:
+        a stream the store does not hold, e.g. a branch no one registered)."""
+        name = self.projection.name
+        if uow.checkpoint(name, tenant_id, stream_id) > 0:
+            return 0
+        first = self.store.read_stream(tenant_id, stream_id, 0, 1)
+        for event in first:
+            self.projection.apply(uow, event)
+            uow.set_checkpoint(name, tenant_id, stream_id, event.stream_version)
+        return len(first)

@@ -5,7 +5,8 @@ projection.
 A capture (``gateway:{provider}:{ref}``, the clinic's tenant) and the settlement that
 pays it out (``settlement:{provider}:{ref}``, the gateway account's tenant) are on
 different streams, delivered in either order: no row here reads the other stream. The
-marts join them (int_gateway_payment) by provider and payment ref. A settlement's
+marts join them (int_gateway_payment) by provider and payment ref. A capture's
+captured_date is by its branch's time zone (``branch_facts.local_date``). A settlement's
 itemization is on the settlement's own stream, after its recording, so it updates the
 settlement's items count and net in place.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from mymedic.app.branch_facts import local_date, prefetch_branch_keys
 from mymedic.domain import events as e
 from mymedic.domain.envelope import EventEnvelope
 from mymedic.domain.reconciliation import UNASSIGNED
@@ -36,6 +38,12 @@ EVENT_TYPES = frozenset(
 def prefetch_settlement(uow: WarehouseUnitOfWork, events: Sequence[EventEnvelope]) -> None:
     settlements: list[tuple[str, ...]] = []
     items: list[tuple[str, ...]] = []
+    branches = [
+        (ev.tenant_id, ev.payload.get("branch_id") or UNASSIGNED)
+        for ev in events
+        if ev.event_type == e.GatewayPaymentCaptured.event_type
+    ]
+    prefetch_branch_keys(uow, branches)
     for ev in events:
         if ev.event_type not in EVENT_TYPES or ev.category != "settlement":
             continue
@@ -58,7 +66,11 @@ def apply_settlement(uow: WarehouseUnitOfWork, event: EventEnvelope) -> None:
     }
     match data:
         case e.GatewayPaymentCaptured():
-            uow.put_row(GATEWAY_PAYMENTS, {**_capture(event.tenant_id, data, event), **audit})
+            row = _capture(event.tenant_id, data, event)
+            row["captured_date"] = local_date(
+                uow, event.tenant_id, row["branch_id"], event.occurred_at
+            )
+            uow.put_row(GATEWAY_PAYMENTS, {**row, **audit})
         case e.SettlementRecorded():
             _record(uow, event.tenant_id, data, event, audit)
         case e.SettlementItemized():
