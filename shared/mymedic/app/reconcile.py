@@ -13,18 +13,17 @@ event re-opened the day, leaves exactly the current result.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from mymedic.app.event_log import every_event
 from mymedic.domain import events as e
 from mymedic.domain import reconciliation as r
 from mymedic.domain.envelope import EventEnvelope
 from mymedic.ports import DocumentStore, DocumentUnitOfWork, EventStore
 
 RECONCILIATION = "reconciliation"
-PAGE = 5_000
 
 
 @dataclass
@@ -48,21 +47,10 @@ class _Collected:
         return (at or envelope.occurred_at).astimezone(zone or UTC).date()
 
 
-def _events(store: EventStore) -> Iterator[EventEnvelope]:
-    after = 0
-    while True:
-        page = store.read_all(after_position=after, limit=PAGE)
-        if not page:
-            return
-        for stored in page:
-            yield stored.envelope
-        after = page[-1].global_position
-
-
 def collect(store: EventStore) -> r.DayInputs:
     """The inputs of every day in the log (the pure function picks its day)."""
     found = _Collected()
-    for envelope in _events(store):
+    for envelope in every_event(store):
         if envelope.event_type in e.CATALOGUE:
             _take(found, envelope, envelope.data())
     for key, paid in found.invoice_paid.items():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from mymedic.app.commands import utc_now
+from mymedic.app.event_log import every_event
 from mymedic.domain import events as e
 from mymedic.domain.envelope import EventEnvelope, Metadata, build_envelope
 from mymedic.integrations.payments.gateway_http import GatewayApiError, GatewayUnavailable
@@ -41,7 +42,6 @@ log = logging.getLogger(__name__)
 
 JOB = "settlement-detail"
 IST = ZoneInfo("Asia/Kolkata")
-PAGE = 5_000
 HTTP_TIMEOUT_SECONDS = 30.0
 
 
@@ -92,7 +92,7 @@ def pending_settlements(store: EventStore) -> tuple[list[PendingSettlement], int
     """The settlements that need their lines, and how many need none."""
     recorded: dict[tuple[str, str], PendingSettlement] = {}
     done: set[tuple[str, str]] = set()
-    for envelope in _events(store):
+    for envelope in every_event(store):
         key = (envelope.tenant_id, envelope.stream_id)
         if envelope.event_type == e.SettlementItemized.event_type:
             done.add(key)
@@ -116,17 +116,6 @@ def _pending(envelope: EventEnvelope, data: e.SettlementRecorded) -> PendingSett
         settled_at=data.settled_at,
         correlation_id=data.provider_event_id,
     )
-
-
-def _events(store: EventStore) -> Iterator[EventEnvelope]:
-    after = 0
-    while True:
-        page = store.read_all(after_position=after, limit=PAGE)
-        if not page:
-            return
-        for stored in page:
-            yield stored.envelope
-        after = page[-1].global_position
 
 
 def itemize_settlements(
