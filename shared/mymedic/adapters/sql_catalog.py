@@ -61,6 +61,11 @@ def sql_files(root: Path | None = None) -> tuple[SqlFile, ...]:
     return tuple(found)
 
 
+def view_names(root: Path | None = None) -> frozenset[str]:
+    """The marts and reports: what a warehouse answers queries on, beside its tables."""
+    return frozenset(f.name for f in sql_files(root) if f.layer in ("marts", "reports"))
+
+
 @cache
 def table_defs(root: Path | None = None) -> dict[str, TableDef]:
     defs: dict[str, TableDef] = {}

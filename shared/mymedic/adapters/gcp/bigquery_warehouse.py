@@ -83,7 +83,7 @@ from google.cloud.bigquery import (
 from sqlglot import exp
 
 from mymedic.adapters.keyed_rows import CHECKPOINTS, KeyedRows
-from mymedic.adapters.sql_catalog import TableDef, merge_sql, sql_files, table_defs
+from mymedic.adapters.sql_catalog import TableDef, merge_sql, sql_files, table_defs, view_names
 from mymedic.ports import DateRange, Row, TransientBackendError
 from mymedic.settings import Settings
 
@@ -310,7 +310,7 @@ class BigQueryWarehouse:
         return list(self._columns(sql_name))
 
     def _known(self, sql_name: str) -> None:
-        views = {f.name for f in sql_files() if f.layer in ("marts", "reports")} | set(self.tables)
+        views = view_names() | set(self.tables)
         if sql_name not in views:
             raise KeyError(f"no warehouse view or table named {sql_name}")
 

@@ -11,7 +11,14 @@ import duckdb
 import pyarrow as pa
 
 from mymedic.adapters.keyed_rows import CHECKPOINTS, KeyedRows
-from mymedic.adapters.sql_catalog import TableDef, merge_sql, sql_files, table_defs, to_duckdb
+from mymedic.adapters.sql_catalog import (
+    TableDef,
+    merge_sql,
+    sql_files,
+    table_defs,
+    to_duckdb,
+    view_names,
+)
 from mymedic.ports import DateRange, Row
 
 _CHECKPOINTS = CHECKPOINTS
@@ -149,7 +156,7 @@ class DuckDbWarehouse:
             return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
 
     def columns(self, sql_name: str) -> list[str]:
-        views = {f.name for f in sql_files() if f.layer in ("marts", "reports")} | set(self._tables)
+        views = view_names() | set(self._tables)
         if sql_name not in views:
             raise KeyError(f"no warehouse view or table named {sql_name}")
         with self._lock:
