@@ -334,6 +334,186 @@ resource "google_bigquery_table" "integration_quarantine" {
   }
 }
 
+resource "google_bigquery_table" "mat_rpt_branch_variance" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "mat_rpt_branch_variance"
+  description         = "rpt_branch_variance, materialized per tenant by the refresh-reports job (and by a read that finds it stale: mymedic.reports.materialize). Same columns, same meaning."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/mat_rpt_branch_variance.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "local_date"
+  }
+}
+
+resource "google_bigquery_table" "mat_rpt_google_ads" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "mat_rpt_google_ads"
+  description         = "rpt_google_ads, materialized per tenant by the refresh-reports job (and by a read that finds it stale: mymedic.reports.materialize). Same columns, same meaning (cost and cost_per_booking, NUMERIC in the view, are stored as FLOAT64)."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/mat_rpt_google_ads.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "day"
+  }
+}
+
+resource "google_bigquery_table" "mat_rpt_leakage" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "mat_rpt_leakage"
+  description         = "rpt_leakage, materialized per tenant by the refresh-reports job (and by a read that finds it stale: mymedic.reports.materialize). Same columns, same meaning."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/mat_rpt_leakage.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "month"
+  }
+}
+
+resource "google_bigquery_table" "mat_rpt_nps" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "mat_rpt_nps"
+  description         = "rpt_nps, materialized per tenant by the refresh-reports job (and by a read that finds it stale: mymedic.reports.materialize). Same columns, same meaning."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/mat_rpt_nps.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "day"
+  }
+}
+
+resource "google_bigquery_table" "mat_rpt_patient_volume" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "mat_rpt_patient_volume"
+  description         = "rpt_patient_volume, materialized per tenant by the refresh-reports job (and by a read that finds it stale: mymedic.reports.materialize). Same columns, same meaning; report_refresh says when and from which state of the facts it was computed."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/mat_rpt_patient_volume.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "month"
+  }
+}
+
+resource "google_bigquery_table" "mat_rpt_procedure_trends" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "mat_rpt_procedure_trends"
+  description         = "rpt_procedure_trends, materialized per tenant by the refresh-reports job (and by a read that finds it stale: mymedic.reports.materialize). Same columns, same meaning."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/mat_rpt_procedure_trends.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "month"
+  }
+}
+
+resource "google_bigquery_table" "mat_rpt_receivables_aging" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "mat_rpt_receivables_aging"
+  description         = "rpt_receivables_aging, materialized per tenant by the refresh-reports job (and by a read that finds it stale: mymedic.reports.materialize). Same columns, same meaning; its as-of \"today\" row is that of the day it was refreshed (a refresh from an earlier UTC day is stale)."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/mat_rpt_receivables_aging.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "as_of_date"
+  }
+}
+
+resource "google_bigquery_table" "mat_rpt_referral_source" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "mat_rpt_referral_source"
+  description         = "rpt_referral_source, materialized per tenant by the refresh-reports job (and by a read that finds it stale: mymedic.reports.materialize). Same columns, same meaning."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/mat_rpt_referral_source.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "week"
+  }
+}
+
+resource "google_bigquery_table" "mat_rpt_revenue_breakdown" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "mat_rpt_revenue_breakdown"
+  description         = "rpt_revenue_breakdown, materialized per tenant by the refresh-reports job (and by a read that finds it stale: mymedic.reports.materialize). Same columns, same meaning."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/mat_rpt_revenue_breakdown.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "month"
+  }
+}
+
+resource "google_bigquery_table" "mat_rpt_settlement" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "mat_rpt_settlement"
+  description         = "rpt_settlement, materialized per tenant by the refresh-reports job (and by a read that finds it stale: mymedic.reports.materialize). Same columns, same meaning."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/mat_rpt_settlement.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "settled_date"
+  }
+}
+
+resource "google_bigquery_table" "mat_rpt_utilization" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "mat_rpt_utilization"
+  description         = "rpt_utilization, materialized per tenant by the refresh-reports job (and by a read that finds it stale: mymedic.reports.materialize). Same columns, same meaning."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/mat_rpt_utilization.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "day"
+  }
+}
+
+resource "google_bigquery_table" "mat_rpt_waiting_time" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "mat_rpt_waiting_time"
+  description         = "rpt_waiting_time, materialized per tenant by the refresh-reports job (and by a read that finds it stale: mymedic.reports.materialize). Same columns, same meaning."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/mat_rpt_waiting_time.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "week"
+  }
+}
+
 resource "google_bigquery_table" "projection_checkpoints" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
@@ -342,6 +522,16 @@ resource "google_bigquery_table" "projection_checkpoints" {
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/projection_checkpoints.json")
+}
+
+resource "google_bigquery_table" "report_refresh" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "report_refresh"
+  description         = "When each materialized report (mat_<view>) was last computed for a tenant, and from which state of the warehouse facts: facts_version is the sum of the tenant's warehouse_facts checkpoint versions read in the same transaction, which grows with every event the facts projection applies. A report is stale when that sum has moved on or when it was refreshed on an earlier UTC day (reports with an as-of today)."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/report_refresh.json")
 }
 
 resource "google_bigquery_table" "source_activity" {

@@ -28,6 +28,9 @@ locals {
     # The snapshot e-mails due today: daily ones every day, weekly on Mondays, monthly
     # on the 1st; a second run of a window sends nothing.
     "snapshots" = var.job_schedules["snapshots"]
+    # Recomputes the materialized reports (mat_rpt_*) of every tenant whose facts
+    # changed, and each once a day for the as-of-today rows: what Looker Studio reads.
+    "refresh-reports" = var.job_schedules["refresh-reports"]
   }
 
   # How long Cloud Scheduler waits for a run (at most 30 min, and within the jobs
@@ -42,6 +45,9 @@ locals {
     "zoho-renew-channels" = { attempt_deadline = "300s", retry_count = 3 }
     "zoho-books-sync"     = { attempt_deadline = "900s", retry_count = 1 }
     "google-ads-sync"     = { attempt_deadline = "900s", retry_count = 3 }
+    "alerts"              = { attempt_deadline = "900s", retry_count = 3 }
+    "snapshots"           = { attempt_deadline = "1800s", retry_count = 3 }
+    "refresh-reports"     = { attempt_deadline = "900s", retry_count = 0 }
   }
 }
 

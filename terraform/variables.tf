@@ -118,14 +118,15 @@ variable "job_schedules" {
     "google-ads-sync"     = "0 5 * * *"
     "alerts"              = "0 7 * * *"
     "snapshots"           = "30 7 * * *"
+    "refresh-reports"     = "*/15 * * * *"
   }
 
   validation {
     condition = (
-      length(var.job_schedules) == 10 &&
-      alltrue([for name in ["outbox-relay", "projection-catch-up", "settlement-detail", "zoho-delta-sync", "zoho-backfill", "zoho-renew-channels", "zoho-books-sync", "google-ads-sync", "alerts", "snapshots"] : contains(keys(var.job_schedules), name)])
+      length(var.job_schedules) == 11 &&
+      alltrue([for name in ["outbox-relay", "projection-catch-up", "settlement-detail", "zoho-delta-sync", "zoho-backfill", "zoho-renew-channels", "zoho-books-sync", "google-ads-sync", "alerts", "snapshots", "refresh-reports"] : contains(keys(var.job_schedules), name)])
     )
-    error_message = "job_schedules must give a schedule for each of the ten jobs, and only those."
+    error_message = "job_schedules must give a schedule for each of the eleven jobs, and only those."
   }
 }
 

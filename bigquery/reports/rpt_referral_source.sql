@@ -1,14 +1,16 @@
--- Report 2: referrals and what they became, per tenant, referrer and clinic-local day.
+-- Report 2: referrals and what they became, per tenant, referrer and ISO week.
 --   referrer_type, referrer_id    who referred (null: a scan whose referral_id the
 --                                 warehouse has no referral for);
 --   currency                      of the scans (appointments); for referrals, that of
 --                                 the branch that recorded them (null: no known branch);
---   day                           the clinic's calendar day: a referral's received_at
---                                 in its branch's time zone (UTC when unknown), a
---                                 scan's start_date;
---   referrals                     referrals received that day;
---   patients_referred             distinct patients of those referrals;
---   scans                         completed appointments that day carrying a referral
+--   week                          the Monday of the ISO week of the clinic's calendar
+--                                 day: a referral's received_at in its branch's time
+--                                 zone (UTC when unknown), a scan's start_date (so a
+--                                 referral at 00:15 local on a Monday is that week's);
+--   referrals                     referrals received that week;
+--   patients_referred             distinct patients of those referrals in the week (a
+--                                 patient referred on two days of it counts once);
+--   scans                         completed appointments that week carrying a referral
 --                                 of this referrer (cancelled ones never count: a
 --                                 cancelled-then-rebooked visit is one scan);
 --   new_patients                  distinct patients among them whose first scan in the
@@ -16,8 +18,11 @@
 --   revenue_minor                 what those scans have paid to date, net of refunds
 --                                 (paid_minor of int_appointment_revenue), in currency;
 --   trailing_30d_scans, trailing_30d_new_patients, trailing_30d_revenue_minor
---                                 the same over the 30 days ending on day (day and the
---                                 29 before it; days without a row add nothing).
+--                                 the same over the 30 days ending on the week's Sunday
+--                                 (that Sunday and the 29 days before it), summed from
+--                                 the days: new_patients per day, as the daily report
+--                                 counted them; days without a scan add nothing.
+-- A week has a row when it has referrals or scans of the referrer.
 create or replace view rpt_referral_source as
 with referrals as (
     select
@@ -25,7 +30,11 @@ with referrals as (
         referrals.referrer_type,
         referrals.referrer_id,
         branches.currency,
-        date(referrals.received_at, coalesce(branches.timezone, 'UTC')) as day,
+        cast(
+            date_trunc(
+                date(referrals.received_at, coalesce(branches.timezone, 'UTC')), week (monday)
+            ) as date
+        ) as week,
         referrals.patient_id
     from fct_referral as referrals
     left join dim_branch as branches
@@ -40,11 +49,11 @@ received as (
         referrer_type,
         referrer_id,
         currency,
-        day,
+        week,
         count(*) as referrals,
         count(distinct patient_id) as patients_referred
     from referrals
-    group by tenant_id, referrer_type, referrer_id, currency, day
+    group by tenant_id, referrer_type, referrer_id, currency, week
 ),
 
 referred_scans as (
@@ -54,6 +63,7 @@ referred_scans as (
         referrals.referrer_id,
         appointments.currency,
         appointments.start_date as day,
+        cast(date_trunc(appointments.start_date, week (monday)) as date) as week,
         appointments.patient_id,
         coalesce(first_scan.first_scan_at = appointments.start_at, false) as is_first_scan,
         coalesce(revenue.paid_minor, 0) as paid_minor
@@ -74,7 +84,8 @@ referred_scans as (
     where appointments.status = 'completed' and appointments.referral_id is not null
 ),
 
-scanned as (
+-- The day-level scans the trailing sums are made of.
+scanned_daily as (
     select
         tenant_id,
         referrer_type,
@@ -88,13 +99,27 @@ scanned as (
     group by tenant_id, referrer_type, referrer_id, currency, day
 ),
 
-daily as (
+scanned as (
+    select
+        tenant_id,
+        referrer_type,
+        referrer_id,
+        currency,
+        week,
+        count(*) as scans,
+        count(distinct if(is_first_scan, patient_id, null)) as new_patients,
+        cast(sum(paid_minor) as int64) as revenue_minor
+    from referred_scans
+    group by tenant_id, referrer_type, referrer_id, currency, week
+),
+
+weekly as (
     select
         coalesce(received.tenant_id, scanned.tenant_id) as tenant_id,
         coalesce(received.referrer_type, scanned.referrer_type) as referrer_type,
         coalesce(received.referrer_id, scanned.referrer_id) as referrer_id,
         coalesce(received.currency, scanned.currency) as currency,
-        coalesce(received.day, scanned.day) as day,
+        coalesce(received.week, scanned.week) as week,
         coalesce(received.referrals, 0) as referrals,
         coalesce(received.patients_referred, 0) as patients_referred,
         coalesce(scanned.scans, 0) as scans,
@@ -107,7 +132,64 @@ daily as (
             and received.referrer_type = scanned.referrer_type
             and received.referrer_id = scanned.referrer_id
             and received.currency = scanned.currency
-            and received.day = scanned.day
+            and received.week = scanned.week
+),
+
+-- Each week's row is a "probe" on its Sunday (unix_day: days since 1970-01-01, the
+-- Monday's plus 6), with zero day-level measures; the days come with their measures
+-- and no week. A range window over unix_day then sums exactly the days from the Sunday
+-- back 29 days into each probe (a Sunday's own scans too: rows on the same day are
+-- peers, inside the frame).
+probed as (
+    select
+        tenant_id,
+        referrer_type,
+        referrer_id,
+        currency,
+        unix_date(week) + 6 as unix_day,
+        true as is_probe,
+        week,
+        referrals,
+        patients_referred,
+        scans,
+        new_patients,
+        revenue_minor,
+        0 as day_scans,
+        0 as day_new_patients,
+        0 as day_revenue_minor
+    from weekly
+    union all
+    select
+        tenant_id,
+        referrer_type,
+        referrer_id,
+        currency,
+        unix_date(day) as unix_day,
+        false as is_probe,
+        null as week,
+        null as referrals,
+        null as patients_referred,
+        null as scans,
+        null as new_patients,
+        null as revenue_minor,
+        scans as day_scans,
+        new_patients as day_new_patients,
+        revenue_minor as day_revenue_minor
+    from scanned_daily
+),
+
+trailing_sums as (
+    select
+        *,
+        cast(sum(day_scans) over trailing_30d as int64) as trailing_30d_scans,
+        cast(sum(day_new_patients) over trailing_30d as int64) as trailing_30d_new_patients,
+        cast(sum(day_revenue_minor) over trailing_30d as int64) as trailing_30d_revenue_minor
+    from probed
+    window trailing_30d as (
+        partition by tenant_id, referrer_type, referrer_id, currency
+        order by unix_day
+        range between 29 preceding and current row
+    )
 ),
 
 final as (
@@ -116,21 +198,17 @@ final as (
         referrer_type,
         referrer_id,
         currency,
-        day,
+        week,
         referrals,
         patients_referred,
         scans,
         new_patients,
         revenue_minor,
-        cast(sum(scans) over trailing_30d as int64) as trailing_30d_scans,
-        cast(sum(new_patients) over trailing_30d as int64) as trailing_30d_new_patients,
-        cast(sum(revenue_minor) over trailing_30d as int64) as trailing_30d_revenue_minor
-    from daily
-    window trailing_30d as (
-        partition by tenant_id, referrer_type, referrer_id, currency
-        order by unix_date(day)
-        range between 29 preceding and current row
-    )
+        trailing_30d_scans,
+        trailing_30d_new_patients,
+        trailing_30d_revenue_minor
+    from trailing_sums
+    where is_probe
 )
 
 select * from final

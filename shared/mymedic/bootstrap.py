@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from mymedic.adapters.sql_catalog import REPORT_REFRESH
 from mymedic.app.calendar import CalendarProjection
 from mymedic.app.commands import CommandService, utc_now
 from mymedic.app.facts import WarehouseFactsProjection
@@ -54,7 +55,9 @@ class Platform:
         self.documents.reset_projection(calendar.name, calendar.collections)
         read_models = ReadModelsProjection()
         self.documents.reset_projection(read_models.name, read_models.collections)
-        self.warehouse.reset_projection(facts.name, facts.tables)
+        # The refresh log too: every materialized report is then stale, whatever the
+        # checkpoints add up to during the replay.
+        self.warehouse.reset_projection(facts.name, (*facts.tables, REPORT_REFRESH))
         return replay(self.store, list(self.runners.values()), progress=progress)
 
     def close(self) -> None:

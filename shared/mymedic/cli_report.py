@@ -54,7 +54,7 @@ def report(
     platform = bootstrap(settings_for(data_dir), dispatch_after_commit=False)
     try:
         platform.catch_up()
-        columns, rows = run(platform.warehouse, spec, tenant, first, last)
+        columns, rows = run(platform.warehouse, spec, tenant, first, last, now=platform.clock())
     except BadRange as exc:
         console.print(f"[red]{exc.args[0]}")
         raise typer.Exit(2) from None
@@ -107,11 +107,18 @@ def _emit(
 def _print_list() -> None:
     from rich.console import Console
 
-    from mymedic.reports.catalog import REPORTS
+    from mymedic.reports.catalog import REPORTS, source
 
     table = Table(title="Reports (mymedic report NAME --tenant T --from D --to D)")
-    for heading in ("name", "view", "date column", "what it shows"):
+    for heading in ("name", "view", "read from", "date column", "what it shows"):
         table.add_column(heading)
     for spec in REPORTS:
-        table.add_row(spec.name, spec.view, f"{spec.date_column} ({spec.grain})", spec.title)
+        read_from = source(spec)
+        table.add_row(
+            spec.name,
+            spec.view,
+            "the view" if read_from == spec.view else f"{read_from} (materialized)",
+            f"{spec.date_column} ({spec.grain})",
+            spec.title,
+        )
     Console(width=150).print(table)

@@ -140,6 +140,8 @@ SETTLEMENT_DETAIL = "settlement-detail"
 GOOGLE_ADS_SYNC = "google-ads-sync"
 # Alert rules and snapshot e-mails (see ``app.alerts.job`` and ``app.snapshots``).
 ALERTS, SNAPSHOTS = "alerts", "snapshots"
+# Materialized reports (see ``reports.materialize`` and ``app.report_refresh``).
+REFRESH_REPORTS = "refresh-reports"
 JOBS = (
     "outbox-relay",
     "projection-catch-up",
@@ -148,6 +150,7 @@ JOBS = (
     GOOGLE_ADS_SYNC,
     ALERTS,
     SNAPSHOTS,
+    REFRESH_REPORTS,
 )
 
 
@@ -193,6 +196,10 @@ def run_job(name: str, arg: Callable[[str], str | None]) -> HttpResponse:
         from mymedic.app.snapshots import handle_snapshots_job
 
         return handle_snapshots_job(current, arg)
+    if name == REFRESH_REPORTS:
+        from mymedic.app.report_refresh import handle_refresh_reports_job
+
+        return handle_refresh_reports_job(current, arg)
     try:
         if name == "outbox-relay":
             relayed = current.relay.drain()

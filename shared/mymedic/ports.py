@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
 from mymedic.domain.envelope import EventEnvelope
@@ -256,6 +256,16 @@ class Warehouse(Protocol):
 
     def columns(self, sql_name: str) -> list[str]:
         """The columns of a view or table, in order (a report's headers when it is empty)."""
+        ...
+
+    def facts_version(self, tenant_id: str) -> int:
+        """A number that changes whenever the facts projection applies an event of the
+        tenant (the sum of its checkpoint versions)."""
+        ...
+
+    def refresh_materialized(self, view: str, tenant_id: str, refreshed_at: datetime) -> None:
+        """Recompute ``mat_<view>`` for the tenant from the view, atomically, and record
+        it in report_refresh with the facts version of the same snapshot."""
         ...
 
     def reset_projection(self, projection: str, tables: Iterable[str]) -> None: ...

@@ -240,3 +240,45 @@ class WarehouseContract:
         warehouse.reset_projection("facts", ["dim_patient"])
         assert warehouse.query("dim_patient") == []
         assert _checkpoint(warehouse, "facts", "t1", "patient:p1") == 0
+
+    def test_a_materialized_report_is_recomputed_per_tenant(self, warehouse: Warehouse) -> None:
+        def put_scan(tenant: str, appointment_id: str, day: date, version: int) -> None:
+            row = {**appointment_row(appointment_id, "p1", "completed", day), "tenant_id": tenant}
+
+            def write(uow: WarehouseUnitOfWork) -> None:
+                uow.put_row("fct_appointment", row)
+                stream = f"appointment:{appointment_id}"
+                uow.set_checkpoint("warehouse_facts", tenant, stream, version)
+
+            warehouse.transact(write)
+
+        def copy(tenant: str) -> list[Row]:
+            return warehouse.query("mat_rpt_patient_volume", {"tenant_id": tenant})
+
+        put_scan("t1", "a1", date(2026, 1, 5), 3)
+        put_scan("t2", "a9", date(2026, 1, 6), 2)
+        assert warehouse.facts_version("t1") == 3
+        assert warehouse.facts_version("nobody") == 0
+        assert warehouse.columns("mat_rpt_patient_volume") == warehouse.columns(
+            "rpt_patient_volume"
+        )
+        warehouse.refresh_materialized("rpt_patient_volume", "t1", AT)
+        assert copy("t1") == warehouse.query("rpt_patient_volume", {"tenant_id": "t1"})
+        assert [r["scans"] for r in copy("t1")] == [1]
+        assert copy("t2") == []  # another tenant's copy is its own refresh
+        [logged] = warehouse.query("report_refresh", {"tenant_id": "t1"})
+        assert (logged["report"], logged["facts_version"], logged["refreshed_at"]) == (
+            "rpt_patient_volume",
+            3,
+            AT,
+        )
+        # A second scan: the copy is replaced, not appended to; the log moves with it.
+        put_scan("t1", "a2", date(2026, 1, 7), 2)
+        assert warehouse.facts_version("t1") == 5
+        warehouse.refresh_materialized("rpt_patient_volume", "t1", AT)
+        assert [(r["scans"], r["patients"]) for r in copy("t1")] == [(2, 1)]
+        [logged] = warehouse.query("report_refresh", {"tenant_id": "t1"})
+        assert logged["facts_version"] == 5
+        warehouse.refresh_materialized("rpt_patient_volume", "t2", AT)
+        assert [r["scans"] for r in copy("t2")] == [1]
+        assert [r["scans"] for r in copy("t1")] == [2]

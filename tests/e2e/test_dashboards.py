@@ -101,7 +101,8 @@ def test_the_linking_url_creates_the_report_from_the_views() -> None:
         "https://lookerstudio.google.com/reporting/create?c.reportId=tpl%2F1%20a"
         "&r.reportName=Ops%20%26%20more%3A%20volume&ds.vol.connector=bigQuery"
         "&ds.vol.type=TABLE&ds.vol.projectId=clinic-prod-1&ds.vol.datasetId=mymedic"
-        "&ds.vol.tableId=rpt_patient_volume&ds.vol.datasourceName=mymedic.rpt_patient_volume"
+        "&ds.vol.tableId=mat_rpt_patient_volume"
+        "&ds.vol.datasourceName=mymedic.mat_rpt_patient_volume"
     )
     expected = {
         "c.reportId": "tpl/1 a",
@@ -110,14 +111,14 @@ def test_the_linking_url_creates_the_report_from_the_views() -> None:
         "ds.vol.type": "TABLE",
         "ds.vol.projectId": "clinic-prod-1",
         "ds.vol.datasetId": "mymedic",
-        "ds.vol.tableId": "rpt_patient_volume",
-        "ds.vol.datasourceName": "mymedic.rpt_patient_volume",
+        "ds.vol.tableId": "mat_rpt_patient_volume",
+        "ds.vol.datasourceName": "mymedic.mat_rpt_patient_volume",
     }
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == BASE
     assert dict(parse_qsl(parts.query, strict_parsing=True)) == expected
     blank = linking_parameters(dashboard, "clinic-prod-1", "mymedic")
-    assert "c.reportId" not in blank and blank["ds.vol.tableId"] == "rpt_patient_volume"
+    assert "c.reportId" not in blank and blank["ds.vol.tableId"] == "mat_rpt_patient_volume"
     with pytest.raises(ValueError, match="project"):
         linking_url(dashboard, "Bad Project", "mymedic")
 

@@ -97,10 +97,13 @@ class Clinic:
 
 
 def _referrals(clinic: Clinic) -> None:
-    # r2 arrives at 00:15 local, still 28 February in UTC: it is the 1st's.
+    # Weeks (ISO, from Monday): 24 Feb-2 Mar, 3-9 Mar, ..., 31 Mar-6 Apr.
+    # p1 is referred on Saturday the 1st and again on Sunday the 2nd: one patient that week.
     clinic.referral("r1", "p1", "dr-a", "gp", "2025-03-01T10:00:00")
-    clinic.referral("r2", "p2", "dr-a", "gp", "2025-03-01T00:15:00")
-    clinic.referral("r3", "p1", "dr-a", "gp", "2025-03-01T16:00:00")
+    clinic.referral("r3", "p1", "dr-a", "gp", "2025-03-02T16:00:00")
+    # r2 arrives at 00:15 local on Monday the 3rd, still Sunday the 2nd in UTC: it is
+    # the new week's (3 March), not the week of 24 February.
+    clinic.referral("r2", "p2", "dr-a", "gp", "2025-03-03T00:15:00")
     clinic.referral("r4", "p3", "cons-b", "consultant", "2025-03-02T09:00:00")
     # p3's first scan, without a referral: the referred scan of 5 March is not new.
     clinic.book("a0", "p3", "XR-CHEST", "2025-02-10T10:00:00", "2025-02-01T09:00:00")
@@ -110,7 +113,8 @@ def _referrals(clinic: Clinic) -> None:
     clinic.on("a1", "complete_appointment", "2025-03-05T10:45:00")
     clinic.pay("a1", "pa1", 850_000, "2025-03-05T11:00:00")
     # p2 cancels a2 and rebooks it as a3: one scan. a3's refund comes after month end.
-    clinic.book("a2", "p2", "CT-CHEST", "2025-03-06T10:00:00", booked, referral_id="r2")
+    r2_booked = "2025-03-03T09:00:00"  # once r2 has arrived
+    clinic.book("a2", "p2", "CT-CHEST", "2025-03-06T10:00:00", r2_booked, referral_id="r2")
     clinic.on("a2", "cancel_appointment", "2025-03-03T10:00:00", reason="unwell")
     clinic.book(
         "a3", "p2", "CT-CHEST", "2025-03-08T10:00:00", "2025-03-03T10:05:00", referral_id="r2"
@@ -122,7 +126,8 @@ def _referrals(clinic: Clinic) -> None:
     clinic.book("a4", "p3", "XR-CHEST", "2025-03-05T12:00:00", booked, referral_id="r4")
     clinic.on("a4", "complete_appointment", "2025-03-05T12:15:00")
     clinic.pay("a4", "pa4", 60_000, "2025-03-05T12:20:00")
-    # 6 April: its trailing 30 days reach back to 8 March (a3), not to 5 March (a1).
+    # Sunday 6 April, its week's last day: the week's trailing 30 days reach back to
+    # Saturday 8 March (a3), not to Wednesday 5 March (a1).
     clinic.book("a5", "p1", "MRI-KNEE", "2025-04-06T10:00:00", booked, referral_id="r1")
     clinic.on("a5", "complete_appointment", "2025-04-06T10:45:00")
 
@@ -250,7 +255,7 @@ REFERRAL_COLUMNS = (
     "referrer_type",
     "referrer_id",
     "currency",
-    "day",
+    "week",
     "referrals",
     "patients_referred",
     "scans",
@@ -260,13 +265,25 @@ REFERRAL_COLUMNS = (
     "trailing_30d_new_patients",
     "trailing_30d_revenue_minor",
 )
+# One row a referrer and ISO week (its Monday) with referrals or scans. The trailing sums
+# cover the 30 days ending on the week's Sunday: that Sunday and the 29 days before it.
 REFERRAL_ROWS = [
-    ("consultant", "cons-b", "INR", date(2025, 3, 2), 1, 1, 0, 0, 0, 0, 0, 0),
-    ("consultant", "cons-b", "INR", date(2025, 3, 5), 0, 0, 1, 0, 60_000, 1, 0, 60_000),
-    ("gp", "dr-a", "INR", date(2025, 3, 1), 3, 2, 0, 0, 0, 0, 0, 0),
-    ("gp", "dr-a", "INR", date(2025, 3, 5), 0, 0, 1, 1, 850_000, 1, 1, 850_000),
-    ("gp", "dr-a", "INR", date(2025, 3, 8), 0, 0, 1, 1, 400_000, 2, 2, 1_250_000),
-    ("gp", "dr-a", "INR", date(2025, 4, 6), 0, 0, 1, 0, 0, 2, 1, 400_000),
+    # r4 on Sunday 2 March; no scans in the 30 days to 2 March.
+    ("consultant", "cons-b", "INR", date(2025, 2, 24), 1, 1, 0, 0, 0, 0, 0, 0),
+    # a4 on the 5th: not new (p3's first scan is the unreferred a0 of 10 February),
+    # 60,000 paid. The 30 days to Sunday 9 March (from 8 Feb) hold only a4.
+    ("consultant", "cons-b", "INR", date(2025, 3, 3), 0, 0, 1, 0, 60_000, 1, 0, 60_000),
+    # r1 (Sat) and r3 (Sun) both refer p1: 2 referrals, 1 patient. r2 (Monday 00:15
+    # local) is not here. No scans in the 30 days to 2 March.
+    ("gp", "dr-a", "INR", date(2025, 2, 24), 2, 1, 0, 0, 0, 0, 0, 0),
+    # r2 (p2): 1 referral, 1 patient. Scans a1 (5th, p1's first: new, 850,000) and a3
+    # (8th, p2's first: new; a2 cancelled does not count; 100,000 deposit + 350,000 -
+    # 50,000 refunded on 5 April = 400,000): 2 scans, 2 new, 1,250,000. The 30 days to
+    # Sunday 9 March (from 8 Feb) hold the same two scans.
+    ("gp", "dr-a", "INR", date(2025, 3, 3), 1, 1, 2, 2, 1_250_000, 2, 2, 1_250_000),
+    # a5 on Sunday 6 April: p1 is not new, nothing paid. The 30 days to 6 April start
+    # on 8 March: a3 (1 scan, new, 400,000) and a5 (1 scan), not a1 of the 5th.
+    ("gp", "dr-a", "INR", date(2025, 3, 31), 0, 0, 1, 0, 0, 2, 1, 400_000),
 ]
 
 ADS_COLUMNS = (

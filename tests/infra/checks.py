@@ -409,6 +409,16 @@ def check_pubsub(module: Module, root: Path) -> list[str]:  # noqa: PLR0915
 # -- scheduler -------------------------------------------------------------------------------
 
 
+def _delivery_problems(model: Model, instance: Instance, where: str) -> list[str]:
+    """A job's delivery settings resolve (a job missing from a lookup map fails at plan
+    time: "Invalid index")."""
+    try:
+        deadline = model.text(instance, "attempt_deadline", instance.resource.body, instance.scope)
+    except Unresolvable as exc:
+        return [f"{where}: attempt_deadline: {exc}"]
+    return [] if deadline else [f"{where}: no attempt_deadline"]
+
+
 def check_scheduler(module: Module, root: Path) -> list[str]:
     model = Model(module)
     facts = code_facts()
@@ -437,6 +447,7 @@ def check_scheduler(module: Module, root: Path) -> list[str]:
             continue
         if method != "POST":
             problems.append(f"{where}: http_method is {method}, jobs run on POST")
+        problems += _delivery_problems(model, instance, where)
         match = re.search(r"/jobs/([\w-]+)$", uri)
         if match is None or match.group(1) not in facts.jobs:
             problems.append(f"{where}: uri {uri} does not end with /jobs/<a name in JOBS>")

@@ -80,6 +80,13 @@ def test_a_scheduler_job_without_oidc_token_fails(broken_root: Path) -> None:
     assert any("no oidc_token" in p for p in problems), problems
 
 
+def test_a_job_without_delivery_settings_fails(broken_root: Path) -> None:
+    path = _tf_with(broken_root, "job_delivery = {")
+    _edit(path, r'^\s*"alerts"\s*= \{ attempt_deadline.*\n', "")
+    problems = _problems(broken_root, checks.check_scheduler)
+    assert any("alerts" in p and "attempt_deadline" in p for p in problems), problems
+
+
 def test_a_table_schema_with_a_missing_column_fails(broken_root: Path) -> None:
     schema = next((broken_root / "terraform").rglob("schemas/dim_patient.json"))
     fields = json.loads(schema.read_text(encoding="utf-8"))

@@ -19,6 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 _KEY_LINE = re.compile(r"^-- key: (.+)$", re.MULTILINE)
+CHECKPOINTS_TABLE = "projection_checkpoints"
 
 LAYERS = ("tables", "marts", "reports")
 
@@ -39,6 +40,8 @@ class TableDef:
     name: str
     columns: tuple[str, ...]
     key: tuple[str, ...]
+    # Each column's BigQuery type, as the DDL writes it (int64, string, ...).
+    types: tuple[str, ...] = ()
 
 
 def sql_root() -> Path:
@@ -74,14 +77,16 @@ def table_defs(root: Path | None = None) -> dict[str, TableDef]:
             continue
         create = sqlglot.parse_one(file.sql, read="bigquery")
         schema = create.this
-        columns = tuple(c.name for c in schema.expressions if isinstance(c, exp.ColumnDef))
+        column_defs = [c for c in schema.expressions if isinstance(c, exp.ColumnDef)]
+        columns = tuple(c.name for c in column_defs)
+        types = tuple(c.args["kind"].sql("bigquery").lower() for c in column_defs)
         declared = _KEY_LINE.findall(file.sql)
         if len(declared) != 1:
             raise ValueError(f"{file.name}: state the table's key once, as `-- key: a, b`")
         key = tuple(name.strip() for name in declared[0].split(","))
         if not set(key) <= set(columns):
             raise ValueError(f"{file.name}: key {key} names unknown columns")
-        defs[file.name] = TableDef(file.name, columns, key)
+        defs[file.name] = TableDef(file.name, columns, key, types)
     return defs
 
 
@@ -100,3 +105,46 @@ def merge_sql(table: TableDef, source: str) -> str:
 
 def to_duckdb(sql: str) -> str:
     return sqlglot.transpile(sql, read="bigquery", write="duckdb")[0]
+
+
+# Materialized reports: ``mat_<view>`` holds the view's rows per tenant, recomputed by
+# ``refresh_sql`` (see mymedic.reports.materialize for when).
+MATERIALIZED_PREFIX = "mat_"
+REPORT_REFRESH = "report_refresh"
+FACTS_PROJECTION = "warehouse_facts"
+
+
+def materialized_table(view: str) -> str:
+    return f"{MATERIALIZED_PREFIX}{view}"
+
+
+def facts_version_sql(tenant_param: str) -> str:
+    """The sum of a tenant's warehouse_facts checkpoint versions: it grows with every
+    event the facts projection applies, so a change means the facts changed."""
+    return (
+        f"select coalesce(sum(version), 0) as facts_version from {CHECKPOINTS_TABLE}"
+        f" where projection = '{FACTS_PROJECTION}' and tenant_id = {tenant_param}"
+    )
+
+
+def refresh_sql(view: str, tenant_param: str, refreshed_param: str) -> list[str]:
+    """BigQuery statements (run in one transaction) that recompute ``mat_<view>`` for the
+    tenant bound to ``tenant_param`` and record it in report_refresh, with the facts
+    version read in the same transaction. Values are cast to the table's declared types
+    (the view's NUMERIC cost, DuckDB's 128-bit sums)."""
+    table = table_defs()[materialized_table(view)]
+    names = ", ".join(table.columns)
+    values = ", ".join(
+        f"cast(v.{column} as {kind})"
+        for column, kind in zip(table.columns, table.types, strict=True)
+    )
+    return [
+        f"delete from {table.name} where tenant_id = {tenant_param};",
+        f"insert into {table.name} ({names}) select {values} from {view} as v"
+        f" where v.tenant_id = {tenant_param};",
+        f"delete from {REPORT_REFRESH} where tenant_id = {tenant_param} and report = '{view}';",
+        f"insert into {REPORT_REFRESH} (tenant_id, report, facts_version, refreshed_at)"
+        f" select {tenant_param}, '{view}', coalesce(sum(version), 0), {refreshed_param}"
+        f" from {CHECKPOINTS_TABLE} where projection = '{FACTS_PROJECTION}'"
+        f" and tenant_id = {tenant_param};",
+    ]

@@ -1,5 +1,7 @@
 """The Looker Studio Linking API URL that creates a dashboard's report: the template
-report (or a blank one) with each data source alias pointed at its BigQuery view.
+report (or a blank one) with each data source alias pointed at its BigQuery view, or at
+the view's materialized copy (``mat_<view>``) where it has one: a dashboard load then
+reads a small table instead of computing the view (see ``reports.materialize``).
 
 https://developers.google.com/looker-studio/integrate/linking-api: ``c.reportId``,
 ``r.reportName`` and, per alias, ``ds.<alias>.connector=bigQuery``, ``.type=TABLE``,
@@ -10,7 +12,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlencode
 
+from mymedic.adapters.sql_catalog import materialized_table
 from mymedic.dashboards.model import Dashboard
+from mymedic.reports.materialize import is_materialized
 
 BASE = "https://lookerstudio.google.com/reporting/create"
 
@@ -37,8 +41,9 @@ def linking_parameters(
         params[prefix + "type"] = "TABLE"
         params[prefix + "projectId"] = project
         params[prefix + "datasetId"] = dataset
-        params[prefix + "tableId"] = source.view
-        params[prefix + "datasourceName"] = f"{dataset}.{source.view}"
+        table = materialized_table(source.view) if is_materialized(source.view) else source.view
+        params[prefix + "tableId"] = table
+        params[prefix + "datasourceName"] = f"{dataset}.{table}"
     return params
 
 

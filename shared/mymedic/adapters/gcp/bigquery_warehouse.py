@@ -64,6 +64,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -83,7 +84,15 @@ from google.cloud.bigquery import (
 from sqlglot import exp
 
 from mymedic.adapters.keyed_rows import CHECKPOINTS, KeyedRows
-from mymedic.adapters.sql_catalog import TableDef, merge_sql, sql_files, table_defs, view_names
+from mymedic.adapters.sql_catalog import (
+    TableDef,
+    facts_version_sql,
+    merge_sql,
+    refresh_sql,
+    sql_files,
+    table_defs,
+    view_names,
+)
 from mymedic.ports import DateRange, Row, TransientBackendError
 from mymedic.settings import Settings
 
@@ -299,7 +308,9 @@ class BigQueryWarehouse:
                 ScalarQueryParameter("range_end", kind, between.end),
             ]
         where = " and ".join(conditions) or "true"
-        order = ", ".join(columns)
+        # A table's key is unique: ordering by it is as deterministic as by every column,
+        # and much cheaper on wide results.
+        order = ", ".join(self.tables[sql_name].key if sql_name in self.tables else columns)
         return self._run(
             f"select * from {self._qualified(sql_name)} where {where} order by {order}",
             parameters,
@@ -313,6 +324,32 @@ class BigQueryWarehouse:
         views = view_names() | set(self.tables)
         if sql_name not in views:
             raise KeyError(f"no warehouse view or table named {sql_name}")
+
+    def facts_version(self, tenant_id: str) -> int:
+        rows = self._run(
+            qualify_names(facts_version_sql("@tenant_id"), set(self.tables), self._prefix),
+            [ScalarQueryParameter("tenant_id", "STRING", tenant_id)],
+        )
+        return int(rows[0]["facts_version"]) if rows else 0
+
+    def refresh_materialized(self, view: str, tenant_id: str, refreshed_at: datetime) -> None:
+        # Scripts bind no query parameters on bqemulator: the values travel through a
+        # staging table, as in every transaction here.
+        staged = [
+            _Staged("tenant_id", ScalarQueryParameter("tenant_id", "STRING", tenant_id), 64),
+            _Staged(
+                "refreshed_at", ScalarQueryParameter("refreshed_at", "TIMESTAMP", refreshed_at), 8
+            ),
+        ]
+        relations = set(self.tables) | set(view_names())
+
+        def statements(stage: dict[str, str]) -> list[str]:
+            tenant = f"(select s.tenant_id from {stage['tenant_id']} as s)"
+            refreshed = f"(select s.refreshed_at from {stage['refreshed_at']} as s)"
+            sql = refresh_sql(view, tenant, refreshed)
+            return [qualify_names(statement, relations, self._prefix) for statement in sql]
+
+        self._transaction(staged, statements)
 
     def reset_projection(self, projection: str, tables: Iterable[str]) -> None:
         names = list(tables)

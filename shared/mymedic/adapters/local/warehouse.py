@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,7 +14,9 @@ import pyarrow as pa
 from mymedic.adapters.keyed_rows import CHECKPOINTS, KeyedRows
 from mymedic.adapters.sql_catalog import (
     TableDef,
+    facts_version_sql,
     merge_sql,
+    refresh_sql,
     sql_files,
     table_defs,
     to_duckdb,
@@ -138,6 +141,20 @@ class DuckDbWarehouse:
         between: DateRange | None = None,
     ) -> list[Row]:
         columns = self.columns(sql_name)
+        sql, values = self.select_sql(sql_name, params, between=between)
+        with self._lock:
+            result = self._conn.execute(sql, values)
+            return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+
+    def select_sql(
+        self,
+        sql_name: str,
+        params: dict[str, Any] | None = None,
+        *,
+        between: DateRange | None = None,
+    ) -> tuple[str, list[Any]]:
+        """The statement ``query`` runs, and its parameters."""
+        columns = self.columns(sql_name)
         filters = params or {}
         unknown = (set(filters) | ({between.column} if between else set())) - set(columns)
         if unknown:
@@ -148,12 +165,10 @@ class DuckDbWarehouse:
             conditions.append(f"{between.column} between ? and ?")
             values += [between.start, between.end]
         where = " and ".join(conditions) or "true"
-        order = ", ".join(columns)
-        with self._lock:
-            result = self._conn.execute(
-                f"select * from {sql_name} where {where} order by {order}", values
-            )
-            return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+        # A table's key is unique: ordering by it is as deterministic as by every column,
+        # and much cheaper on wide results.
+        order = ", ".join(self._tables[sql_name].key if sql_name in self._tables else columns)
+        return f"select * from {sql_name} where {where} order by {order}", values
 
     def columns(self, sql_name: str) -> list[str]:
         views = view_names() | set(self._tables)
@@ -168,6 +183,27 @@ class DuckDbWarehouse:
                     [sql_name],
                 ).fetchall()
             ]
+
+    def facts_version(self, tenant_id: str) -> int:
+        with self._lock:
+            row = self._conn.execute(
+                to_duckdb(facts_version_sql("@tenant_id")), {"tenant_id": tenant_id}
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def refresh_materialized(self, view: str, tenant_id: str, refreshed_at: datetime) -> None:
+        params = {"tenant_id": tenant_id, "refreshed_at": refreshed_at}
+        statements = [to_duckdb(sql) for sql in refresh_sql(view, "@tenant_id", "@refreshed_at")]
+        with self._lock:
+            self._conn.begin()
+            try:
+                for sql in statements:
+                    used = {name: value for name, value in params.items() if f"${name}" in sql}
+                    self._conn.execute(sql, used)
+            except BaseException:
+                self._conn.rollback()
+                raise
+            self._conn.commit()
 
     def reset_projection(self, projection: str, tables: Iterable[str]) -> None:
         with self._lock:
