@@ -144,7 +144,6 @@ def refresh_sql(view: str, tenant_param: str, refreshed_param: str) -> list[str]
         f" where v.tenant_id = {tenant_param};",
         f"delete from {REPORT_REFRESH} where tenant_id = {tenant_param} and report = '{view}';",
         f"insert into {REPORT_REFRESH} (tenant_id, report, facts_version, refreshed_at)"
-        f" select {tenant_param}, '{view}', coalesce(sum(version), 0), {refreshed_param}"
-        f" from {CHECKPOINTS_TABLE} where projection = '{FACTS_PROJECTION}'"
-        f" and tenant_id = {tenant_param};",
+        f" select {tenant_param}, '{view}', f.facts_version, {refreshed_param}"
+        f" from ({facts_version_sql(tenant_param)}) as f;",
     ]

@@ -178,7 +178,9 @@ def run(
     if materialize.is_materialized(spec.view):
         current = now or datetime.now(UTC)
         known = materialize.tenants(warehouse)
-        for each in known if tenant is None else [tenant] if tenant in known else []:
+        # An unknown tenant has no rows to refresh: it reads as an empty table.
+        wanted = known if tenant is None else [t for t in known if t == tenant]
+        for each in wanted:
             materialize.ensure_fresh(warehouse, [spec.view], each, current)
     return columns, warehouse.query(source(spec), filters, between=between)
 

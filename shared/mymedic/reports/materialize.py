@@ -24,7 +24,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from mymedic.adapters.sql_catalog import REPORT_REFRESH, materialized_table, table_defs
+from mymedic.adapters.sql_catalog import (
+    MATERIALIZED_PREFIX,
+    REPORT_REFRESH,
+    materialized_table,
+    table_defs,
+)
 from mymedic.ports import Warehouse
 
 
@@ -33,7 +38,7 @@ def is_materialized(view: str) -> bool:
 
 
 def materialized_views() -> tuple[str, ...]:
-    prefix = materialized_table("")
+    prefix = MATERIALIZED_PREFIX
     return tuple(sorted(name[len(prefix) :] for name in table_defs() if name.startswith(prefix)))
 
 
