@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 MODULE = "Appointments"
-TENANT_MAPPING = "sunrise-imaging.toml"
 BRANCHES = (("Pune Central", "pune-central"), ("Mumbai West", "mumbai-west"))
 MODALITIES = (
     ("MRI", "MRI", "MRI-BRAIN", 45, "8500.00"),
@@ -53,9 +52,9 @@ IST = timezone(timedelta(hours=5, minutes=30))
 
 def write_bulk_zip(path: Path, rows: int, seed: int = 11) -> list[str]:
     """A Bulk Read result ZIP of ``rows`` synthetic appointments; returns the header."""
-    from mymedic.integrations.zoho.mapping import MAPPINGS_DIR, load_mapping, mapping_fields
+    from mymedic.integrations.zoho.mapping import EXAMPLE_MAPPING, load_mapping, mapping_fields
 
-    header = ["Id", *mapping_fields(load_mapping(MAPPINGS_DIR / TENANT_MAPPING), MODULE)]
+    header = ["Id", *mapping_fields(load_mapping(EXAMPLE_MAPPING), MODULE)]
     rng = random.Random(seed)
     start = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
     with (
@@ -87,6 +86,7 @@ def write_bulk_zip(path: Path, rows: int, seed: int = 11) -> list[str]:
                     "GCLID": "",
                     "Cancellation_Reason": "",
                     "Modified_Time": (begins + timedelta(hours=2)).isoformat(),
+                    "Created_Time": (begins - timedelta(days=3)).isoformat(),
                 }
             )
     return header
@@ -100,12 +100,12 @@ def ours(archive: str, data_dir: str, queue: Any) -> None:
     from mymedic.bootstrap import bootstrap
     from mymedic.integrations.zoho.backfill import bulk_csv_rows, row_item
     from mymedic.integrations.zoho.ingest import ZohoIngestor
-    from mymedic.integrations.zoho.mapping import MAPPINGS_DIR, load_mapping
+    from mymedic.integrations.zoho.mapping import EXAMPLE_MAPPING, load_mapping
     from mymedic.settings import Settings
 
     settings = Settings(data_dir=Path(data_dir), jwt_secret="b" * 40, _env_file=None)
     platform = bootstrap(settings)
-    ingestor = ZohoIngestor(platform.store, load_mapping(MAPPINGS_DIR / TENANT_MAPPING))
+    ingestor = ZohoIngestor(platform.store, load_mapping(EXAMPLE_MAPPING))
     began = time.perf_counter()
     with bulk_csv_rows(Path(archive), JOB_ID) as rows:
         items = (

@@ -13,7 +13,7 @@ from mymedic.bootstrap import Platform
 from mymedic.domain.envelope import EventEnvelope
 from mymedic.integrations.zoho.client import ZohoClient
 from mymedic.integrations.zoho.config import ZohoConfig
-from mymedic.integrations.zoho.mapping import MAPPINGS_DIR
+from mymedic.integrations.zoho.mapping import EXAMPLE_MAPPING
 from mymedic.integrations.zoho.service import ZohoService
 from mymedic.settings import Settings
 from mymedic.testing.zoho_fake import FakeZoho
@@ -24,13 +24,14 @@ CHANNEL_TOKEN = "test-only-channel-token-0123456789"  # noqa: S105 - synthetic
 WORKFLOW_SECRET = "test-only-workflow-secret-0123456789"  # noqa: S105 - synthetic
 IST = timezone(timedelta(hours=5, minutes=30))
 T0 = datetime(2026, 2, 2, 9, 0, tzinfo=IST)
+CREATED_BEFORE = timedelta(days=1)  # a record is created this long before its version
 CANONICAL = frozenset({"patient", "appointment", "referral"})
 
 
 def write_mapping(directory: Path) -> Path:
     """The bundled demo mapping, made the test tenant's: its Pune branch is ours."""
-    text = (MAPPINGS_DIR / "sunrise-imaging.toml").read_text(encoding="utf-8")
-    text = text.replace('tenant_id = "sunrise-imaging"', f'tenant_id = "{TENANT}"')
+    text = EXAMPLE_MAPPING.read_text(encoding="utf-8")
+    text = text.replace('tenant_id = "example-clinic"', f'tenant_id = "{TENANT}"')
     text = text.replace('"Pune Central" = "pune-central"', f'"Pune Central" = "{BRANCH}"')
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{TENANT}.toml"
@@ -46,6 +47,7 @@ def contact(n: int, modified: datetime = T0, **fields: Any) -> dict[str, Any]:
     record = {
         "id": f"{41000 + n}",
         "Modified_Time": stamp(modified),
+        "Created_Time": stamp(modified - CREATED_BEFORE),
         "Branch": "Pune Central",
         "Gender": "Female",
         "Full_Name": f"Synthetic Patient {n}",
@@ -62,6 +64,7 @@ def appointment(n: int, patient: int = 1, modified: datetime = T0, **fields: Any
     record = {
         "id": f"{52000 + n}",
         "Modified_Time": stamp(modified),
+        "Created_Time": stamp(modified - CREATED_BEFORE),
         "Branch": "Pune Central",
         "Patient_Name": {"id": f"{41000 + patient}", "name": f"Synthetic Patient {patient}"},
         "Clinician": "clin-1",

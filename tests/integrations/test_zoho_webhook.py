@@ -127,7 +127,7 @@ def test_a_notification_fetches_the_records_it_names_and_ingests_them(
     answer = client.post("/webhooks/zoho", json=notification(["52001", "52002", "52999"]))
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()
-    assert (body["shape"], body["received"], body["applied"]) == ("notification", 2, 2)
+    assert (body["shape"], body["received"], body["applied"]) == ("notification", 2, 2), str(body)
     assert sorted(e.event_type for e in canonical(platform)) == [
         "appointment.booked",
         "appointment.booked",

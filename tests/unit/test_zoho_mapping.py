@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mymedic.integrations.zoho.mapping import (
-    MAPPINGS_DIR,
+    EXAMPLE_MAPPING,
     MappingError,
     TenantMapping,
     check_mapping,
@@ -23,7 +23,7 @@ from mymedic.integrations.zoho.mapping import (
 )
 from mymedic.integrations.zoho.records import MappedRecord, Quarantined, ZohoRecord
 
-EXAMPLE = MAPPINGS_DIR / "sunrise-imaging.toml"
+EXAMPLE = EXAMPLE_MAPPING
 MODIFIED = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
 START_UTC = datetime(2026, 3, 10, 4, 30, tzinfo=UTC)  # 10:00 in Kolkata
 APPOINTMENT_ID = "5725767000000901001"
@@ -54,6 +54,7 @@ def rest_appointment(**changes: Any) -> dict[str, Any]:
         "GCLID": None,
         "Cancellation_Reason": None,
         "Modified_Time": "2026-03-02T14:45:00+05:30",
+        "Created_Time": "2026-03-01T10:00:00+05:30",
     }
     fields.update(changes)
     return fields
@@ -78,6 +79,7 @@ def csv_appointment(**changes: Any) -> dict[str, Any]:
         "GCLID": "",
         "Cancellation_Reason": "",
         "Modified_Time": "2026-03-02T14:45:00+05:30",
+        "Created_Time": "2026-03-01T10:00:00+05:30",
     }
     fields.update(changes)
     return fields
@@ -94,6 +96,7 @@ def rest_contact(**changes: Any) -> dict[str, Any]:
         "Date_of_Birth": "1985-04-12",
         "Mailing_Zip": "411001",
         "Modified_Time": "2026-03-02T14:45:00+05:30",
+        "Created_Time": "2026-03-01T10:00:00+05:30",
     }
     fields.update(changes)
     return fields
@@ -143,7 +146,7 @@ Referrer_Type = "referrer_type"
 
 
 def test_the_example_mapping_loads(mapping: TenantMapping) -> None:
-    assert mapping.tenant_id == "sunrise-imaging"
+    assert mapping.tenant_id == "example-clinic"
     assert mapping.version == 1
     assert mapping.timezone == "Asia/Kolkata"
     assert {name: module.entity for name, module in mapping.modules.items()} == {
@@ -183,6 +186,7 @@ def test_the_example_mapping_passes_its_own_check_on_clean_samples(
                     "Patient_Name": {"id": PATIENT_ID, "name": "Asha Rao"},
                     "Referrer": {"id": "5725767000000555001", "name": "Dr Synthetic"},
                     "Referrer_Type": "GP",
+                    "Created_Time": "2026-03-01T10:00:00+05:30",
                 }
             ],
         },
@@ -191,7 +195,7 @@ def test_the_example_mapping_passes_its_own_check_on_clean_samples(
     assert "OK" in report.to_text().splitlines()[0]
 
 
-def test_mapping_fields_request_every_mapped_field_and_modified_time_but_no_id(
+def test_mapping_fields_request_every_mapped_field_and_the_times_but_no_id(
     mapping: TenantMapping,
 ) -> None:
     contacts = mapping_fields(mapping, "Contacts")
@@ -206,6 +210,7 @@ def test_mapping_fields_request_every_mapped_field_and_modified_time_but_no_id(
         "Email",
         "Date_of_Birth",
         "Mailing_Zip",
+        "Created_Time",  # created_at: the registration's moment
         "Modified_Time",
     }
     appointments = mapping_fields(mapping, "Appointments")
@@ -223,6 +228,7 @@ def test_a_minimal_mapping_loads(tmp_path: Path) -> None:
         "Patient_Name",
         "Referrer",
         "Referrer_Type",
+        "Created_Time",
         "Modified_Time",
     ]
 
@@ -233,7 +239,11 @@ def test_a_minimal_mapping_loads(tmp_path: Path) -> None:
         ("tenant_id = ", "not valid TOML"),
         (MINIMAL.replace('timezone = "Asia/Kolkata"', 'timezone = "Mars/Olympus"'), "timezone"),
         (MINIMAL.replace("version = 2", "version = 0"), "version"),
-        (MINIMAL.replace('entity = "referral"', 'entity = "invoice"'), "modules.Referrals.entity"),
+        (MINIMAL.replace('entity = "referral"', 'entity = "order"'), "modules.Referrals.entity"),
+        (
+            MINIMAL.replace('entity = "referral"', 'entity = "invoice"'),
+            "fields.Patient_Name maps to 'patient_id', not a invoice field",
+        ),
         (MINIMAL.replace("[modules.Referrals.fields]", "[modules.Referrals.feilds]"), "feilds"),
         (MINIMAL.replace("#MODULE", 'colour = "blue"'), "modules.Referrals.colour: Extra inputs"),
         (MINIMAL + 'colour = "blue"\n', "fields.colour maps to 'blue', not a referral field"),
@@ -241,7 +251,8 @@ def test_a_minimal_mapping_loads(tmp_path: Path) -> None:
         (MINIMAL + 'Other_Patient = "patient_id"\n', "both map to 'patient_id'"),
         (
             MINIMAL.replace('Referrer_Type = "referrer_type"\n', ""),
-            "'referrer_type' is needed to build referral events",
+            "'referrer_type' is needed: map a Zoho field to it, give it a default, or map the "
+            "referrer module",
         ),
         (
             MINIMAL + '[modules.Referrals.value_maps.referrer_type]\nGP = "doctor"\n',
@@ -322,6 +333,13 @@ def test_rest_and_csv_shapes_map_to_the_same_record(mapping: TenantMapping) -> N
         "referral_id": None,
         "gclid": None,
         "cancel_reason": None,
+        "created_at": datetime.fromisoformat("2026-03-01T10:00:00+05:30"),
+        "status_changed_at": None,
+        "channel": None,
+        "payer_type": None,
+        "paid_minor": None,
+        "payment_status": None,
+        "payment_mode": None,
     }
 
 
@@ -338,6 +356,7 @@ def test_a_contact_keeps_personal_data_apart(mapping: TenantMapping) -> None:
         "patient_id": PATIENT_ID,
         "branch_id": "pune-central",
         "sex": "female",
+        "created_at": datetime.fromisoformat("2026-03-01T10:00:00+05:30"),
     }
     assert patient.personal == {
         "full_name": "Asha Rao",
@@ -532,11 +551,28 @@ def test_invalid_personal_data_is_quarantined(
     assert "not a valid" in result.reason
 
 
+def test_a_record_without_created_time_is_quarantined(mapping: TenantMapping) -> None:
+    """A booking's moment is its record's creation: never guessed from a later edit."""
+    fields = rest_appointment()
+    del fields["Created_Time"]
+    result = quarantined(mapping, "Appointments", fields)
+    assert (result.field, result.reason) == (
+        "created_at",
+        "created_at (Zoho field Created_Time) is missing or empty",
+    )
+
+
 def test_a_canonical_picklist_without_a_value_map_takes_canonical_values_only(
     tmp_path: Path,
 ) -> None:
     loaded = load_mapping(write(tmp_path, MINIMAL))
-    fields = {"Patient_Name": "1", "Referrer": "2", "Branch": "b1", "Referrer_Type": "gp"}
+    fields = {
+        "Patient_Name": "1",
+        "Referrer": "2",
+        "Branch": "b1",
+        "Referrer_Type": "gp",
+        "Created_Time": "2026-03-01T10:00:00Z",
+    }
     assert isinstance(map_record(loaded, record("Referrals", fields, "3")), MappedRecord)
     fields["Referrer_Type"] = "GP"
     result = map_record(loaded, record("Referrals", fields, "3"))
@@ -598,7 +634,7 @@ def test_the_check_reports_what_does_not_fit(mapping: TenantMapping) -> None:
     assert report.warnings == ("no samples for Referrals: not checked",)
 
     text = report.to_text()
-    assert text.startswith("Zoho mapping check, sunrise-imaging version 1: PROBLEMS FOUND")
+    assert text.startswith("Zoho mapping check, example-clinic version 1: PROBLEMS FOUND")
     assert "mapped but empty in every sample (restricted from API access?): Date_of_Birth" in text
     assert "mapped but never seen in the samples: Mailing_Zip" in text
     assert "status: picklist values with no value-map entry: 'Rescheduled'" in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,19 +12,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mymedic.domain import events as e
-from mymedic.domain.aggregates import AppointmentState, Created, State, evolve, fold
+from mymedic.domain.aggregates import AppointmentState, Created, NewEvent, State, evolve, fold
+from mymedic.domain.envelope import EventEnvelope
 from mymedic.domain.types import AppointmentStatus, Channel
 from mymedic.integrations.zoho.mapping import (
-    MAPPINGS_DIR,
+    EXAMPLE_MAPPING,
     TenantMapping,
     load_mapping,
     map_record,
 )
 from mymedic.integrations.zoho.records import MappedRecord, ZohoRecord
-from mymedic.integrations.zoho.translate import branch_of, target_stream, translate
+from mymedic.integrations.zoho.translate import own_stream
+from mymedic.integrations.zoho.translate import translate as translate_in
 
-MAPPING: TenantMapping = load_mapping(MAPPINGS_DIR / "sunrise-imaging.toml")
+MAPPING: TenantMapping = load_mapping(EXAMPLE_MAPPING)
 MODIFIED = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+CREATED = datetime(2026, 3, 1, 11, 0, tzinfo=UTC)
 START = datetime(2026, 3, 10, 4, 30, tzinfo=UTC)  # 10:00 in Kolkata
 LATER = datetime(2026, 3, 10, 5, 30, tzinfo=UTC)
 APPOINTMENT = "zoho-5725767000000901001"
@@ -41,7 +46,28 @@ ZOHO_STATUS = {
 }
 
 
+@dataclass
+class Streams:
+    """The translators' context over folded states, with no store behind it."""
+
+    states: dict[str, State] = field(default_factory=dict)
+    mapping: TenantMapping = MAPPING
+
+    def state(self, stream: str) -> State | None:
+        return self.states.get(stream)
+
+    def history(self, stream: str) -> Sequence[EventEnvelope]:
+        return []
+
+
+def translate(record: MappedRecord, state: State | None) -> list[NewEvent]:
+    """The events of ``record`` given the state of its own stream."""
+    states = {own_stream(record): state} if state is not None else {}
+    return translate_in(record, Streams(states)).events
+
+
 def mapped(module: str, record_id: str, fields: dict[str, Any]) -> MappedRecord:
+    fields = {"Created_Time": CREATED.isoformat(), **fields}
     record = ZohoRecord(module=module, record_id=record_id, modified_time=MODIFIED, fields=fields)
     result = map_record(MAPPING, record)
     assert isinstance(result, MappedRecord), result
@@ -120,11 +146,20 @@ def fold_onto(state: State | None, events: list[e.EventPayload]) -> State | None
 
 
 def test_streams_and_branches() -> None:
-    assert target_stream(appointment()) == f"appointment:{APPOINTMENT}"
-    assert target_stream(contact()) == f"patient:{PATIENT}"
-    assert target_stream(referral()) == "referral:5725767000000777001"
-    assert branch_of(appointment()) == "pune-central"
-    assert branch_of(contact()) == "mumbai-west"
+    assert own_stream(appointment()) == f"appointment:{APPOINTMENT}"
+    assert own_stream(contact()) == f"patient:{PATIENT}"
+    assert own_stream(referral()) == "referral:5725767000000777001"
+    assert translate_in(appointment(), Streams()).branch_id == "pune-central"
+    assert translate_in(contact(), Streams()).branch_id == "mumbai-west"
+
+
+def test_events_happen_when_the_crm_says() -> None:
+    """The booking at the record's creation, a status change at the version's save."""
+    booked, arrived, completed = translate(appointment(Status="Completed"), None)
+    assert booked.occurred_at == CREATED
+    assert arrived.occurred_at == completed.occurred_at == MODIFIED
+    [registered] = translate(contact(), None)
+    assert registered.occurred_at == CREATED
 
 
 # --- patients and referrals --------------------------------------------------------------

@@ -36,6 +36,7 @@ from mymedic.domain.directory import (
     CancellationPolicy,
     ClinicianState,
     PriceListState,
+    ProcedureState,
     RoomState,
 )
 from mymedic.domain.envelope import EventEnvelope, Metadata, build_envelope
@@ -218,6 +219,7 @@ class CommandService:
             follow_up_origin=cast(
                 AppointmentState | None, load("appointment", needed.follow_up_origin)
             ),
+            procedure=cast(ProcedureState | None, load("procedure", needed.procedure)),
         )
 
     def _schedule_plan(

@@ -24,6 +24,7 @@ from mymedic.domain.directory import (
     CancellationPolicy,
     ClinicianState,
     PriceListState,
+    ProcedureState,
     Reference,
     RoomState,
     evolve_reference,
@@ -56,6 +57,11 @@ class NewEvent:
     payload: e.EventPayload
     personal: BaseModel | None = None
     subject_id: str | None = None
+    # When it happened, if not when the command was made (an imported record's history:
+    # a booking at the record's creation, its cancellation at its last change).
+    occurred_at: datetime | None = None
+    # The branch it concerns, if not the command's (a payment of an appointment's branch).
+    branch_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,11 +138,20 @@ class Created:
     """State of create-only aggregates (patient, referral, NPS, marketing touch)."""
 
 
+@dataclass(frozen=True)
+class ComplaintState:
+    patient_id: str | None
+    appointment_id: str | None
+    complaint_category: str
+    status: str = "open"
+
+
 State = (
     AppointmentState
     | InvoiceState
     | ScheduleState
     | Created
+    | ComplaintState
     | Reference
     | SnapshotScheduleState
     | AlertRuleState
@@ -154,6 +169,7 @@ class Context:
     prices: PriceListState | None = None
     policy: CancellationPolicy = NO_FORFEITURE
     follow_up_origin: AppointmentState | None = None  # the appointment a follow-up came from
+    procedure: ProcedureState | None = None  # the tenant's catalogue entry of the procedure
 
 
 @dataclass(frozen=True)
@@ -166,6 +182,7 @@ class References:
     prices: str | None = None
     policy: bool = False
     follow_up_origin: str | None = None
+    procedure: str | None = None
 
 
 def references_needed(command: c.Command, state: State | None) -> References:
@@ -177,6 +194,7 @@ def references_needed(command: c.Command, state: State | None) -> References:
                 command.room_id,
                 command.branch_id,
                 follow_up_origin=command.follow_up_appointment_id,
+                procedure=command.procedure_code,
             )
         case c.RescheduleAppointment() if isinstance(state, AppointmentState):
             return References(
@@ -253,6 +271,10 @@ def evolve(state: State | None, event: e.EventPayload) -> State:
             | e.MarketingTouchRecorded()
         ):
             return Created()
+        case e.ComplaintRecorded():
+            return ComplaintState(event.patient_id, event.appointment_id, event.complaint_category)
+        case e.ComplaintStatusChanged() if isinstance(state, ComplaintState):
+            return replace(state, status=event.status)
     alert_rule = evolve_alert_rule(event)
     if alert_rule is not None:
         return alert_rule
@@ -379,7 +401,12 @@ def _decide_booking(command: c.BookAppointment, context: Context) -> e.Appointme
     )
     require_room(context.room, command.room_id, command.branch_id, command.modality)
     entry, effective_from = require_price(
-        context.prices, branch, command.procedure_code, command.modality, context.now
+        context.prices,
+        branch,
+        command.procedure_code,
+        command.modality,
+        context.now,
+        procedure=context.procedure,
     )
     if command.follow_up_id is not None:
         _require_follow_up(command, context.follow_up_origin)
@@ -539,9 +566,19 @@ def _forfeiture(
     context: Context,
     trigger: Literal["late_cancellation", "no_show"],
 ) -> list[e.EventPayload]:
-    """The deposit kept under the tenant's policy, recorded with the policy applied."""
-    policy = context.policy
-    hours_before = (state.start_at - context.now).total_seconds() / 3600
+    return deposit_forfeiture(appointment_id, state, context.policy, context.now, trigger)
+
+
+def deposit_forfeiture(
+    appointment_id: str,
+    state: AppointmentState,
+    policy: CancellationPolicy,
+    now: datetime,
+    trigger: Literal["late_cancellation", "no_show"],
+) -> list[e.EventPayload]:
+    """The deposit kept under the tenant's policy when the appointment is cancelled or
+    missed at ``now``, recorded with the policy applied (none when it does not apply)."""
+    hours_before = (state.start_at - now).total_seconds() / 3600
     applies = (
         policy.forfeit_on_no_show
         if trigger == "no_show"

@@ -64,6 +64,33 @@ class PriceListState:
 
 
 @dataclass(frozen=True)
+class ProcedureState:
+    """A procedure of the tenant's catalogue: its latest modality and duration, and its
+    tenant-wide prices by the date each takes effect."""
+
+    procedure_code: str
+    display_name: str | None
+    modality: str
+    duration_minutes: int
+    # (effective_from, entry), in effective date order.
+    prices: tuple[tuple[date, e.PriceEntry], ...] = ()
+
+    def price_on(self, day: date) -> tuple[e.PriceEntry, date] | None:
+        found: tuple[e.PriceEntry, date] | None = None
+        for effective_from, entry in self.prices:
+            if effective_from > day:
+                break
+            found = (entry, effective_from)
+        return found
+
+
+@dataclass(frozen=True)
+class ReferrerState:
+    referrer_id: str
+    referrer_type: str
+
+
+@dataclass(frozen=True)
 class CancellationPolicy:
     forfeit_within_hours: int = 0
     forfeit_percent: int = 0
@@ -72,7 +99,15 @@ class CancellationPolicy:
 
 NO_FORFEITURE = CancellationPolicy()
 
-Reference = BranchState | ClinicianState | RoomState | PriceListState | CancellationPolicy
+Reference = (
+    BranchState
+    | ClinicianState
+    | RoomState
+    | PriceListState
+    | ProcedureState
+    | ReferrerState
+    | CancellationPolicy
+)
 
 
 def evolve_reference(state: Reference | None, event: e.EventPayload) -> Reference | None:
@@ -83,12 +118,14 @@ def evolve_reference(state: Reference | None, event: e.EventPayload) -> Referenc
                 event.branch_id, event.display_name, event.city, event.timezone, event.currency
             )
         case e.ClinicianRegistered():
+            # A registration again (a new version from Zoho) keeps the blocks.
             return ClinicianState(
                 event.clinician_id,
                 event.branch_id,
                 event.display_name,
                 frozenset(event.modalities),
                 tuple(event.working_hours),
+                blocks=state.blocks if isinstance(state, ClinicianState) else {},
             )
         case e.ClinicianTimeBlocked() if isinstance(state, ClinicianState):
             blocks = {**state.blocks, event.block_id: (event.start_at, event.end_at)}
@@ -106,6 +143,25 @@ def evolve_reference(state: Reference | None, event: e.EventPayload) -> Referenc
             merged.update({entry.procedure_code: entry for entry in event.prices})
             versions[event.effective_from] = merged
             return PriceListState(tuple(sorted(versions.items(), key=lambda item: item[0])))
+        case e.ProcedureRegistered():
+            prices = dict(state.prices) if isinstance(state, ProcedureState) else {}
+            if event.price_minor is not None and event.effective_from is not None:
+                prices[event.effective_from] = e.PriceEntry(
+                    procedure_code=event.procedure_code,
+                    modality=event.modality,
+                    price_minor=event.price_minor,
+                    currency=event.currency or "",
+                    duration_minutes=event.duration_minutes,
+                )
+            return ProcedureState(
+                event.procedure_code,
+                event.display_name,
+                event.modality,
+                event.duration_minutes,
+                tuple(sorted(prices.items(), key=lambda item: item[0])),
+            )
+        case e.ReferrerRegistered():
+            return ReferrerState(event.referrer_id, event.referrer_type.value)
         case e.CancellationPolicySet():
             return CancellationPolicy(
                 event.forfeit_within_hours, event.forfeit_percent, event.forfeit_on_no_show
@@ -155,10 +211,18 @@ def require_price(
     procedure_code: str,
     modality: str,
     booked_at: datetime,
+    *,
+    procedure: ProcedureState | None = None,
 ) -> tuple[e.PriceEntry, date]:
-    """The price in force at the branch on the (local) day the booking is made."""
+    """The price in force at the branch on the (local) day the booking is made: the
+    branch's own price list first, else the tenant's procedure catalogue (in the
+    branch's currency)."""
     day = branch.local(booked_at).date()
     found = prices.price_on(day, procedure_code) if prices is not None else None
+    if found is None and procedure is not None:
+        tenant_wide = procedure.price_on(day)
+        if tenant_wide is not None and tenant_wide[0].currency == branch.currency:
+            found = tenant_wide
     if found is None:
         raise UnknownReference(
             f"branch {branch.branch_id} has no price for {procedure_code} in force on {day}",

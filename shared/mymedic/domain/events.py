@@ -192,6 +192,9 @@ class ClinicianTimeUnblocked(EventPayload):
 
 
 class RoomRegistered(EventPayload):
+    """A room, or a new version of it (a registration again replaces the previous one:
+    Zoho-sourced rooms are registered again when their record changes)."""
+
     event_type: ClassVar[str] = "room.registered"
     category: ClassVar[str] = "room"
 
@@ -199,6 +202,8 @@ class RoomRegistered(EventPayload):
     branch_id: Identifier
     display_name: ShortText
     modalities: Codes
+    # The equipment in the room (scanner models, coils...), as codes; may be empty.
+    equipment: Annotated[list[Identifier], Field(max_length=50)] = Field(default_factory=list)
 
     def entity_id(self) -> str:
         return self.room_id
@@ -246,6 +251,49 @@ class CancellationPolicySet(EventPayload):
 
 
 CANCELLATION_POLICY = "cancellation"
+
+
+class ProcedureRegistered(EventPayload):
+    """A procedure of the tenant's catalogue (one stream per procedure code), or a new
+    version of it. Its price, when given, is the tenant-wide price from
+    ``effective_from`` on: a branch's own price list, where it prices the procedure,
+    comes first."""
+
+    event_type: ClassVar[str] = "procedure.registered"
+    category: ClassVar[str] = "procedure"
+
+    procedure_code: Identifier
+    display_name: ShortText | None = None
+    modality: Identifier
+    duration_minutes: int = Field(ge=5, le=720)
+    price_minor: MinorUnits | None = None
+    currency: CurrencyCode | None = None
+    effective_from: date | None = None
+
+    @model_validator(mode="after")
+    def _priced_in_a_currency(self) -> ProcedureRegistered:
+        if (self.price_minor is None) != (self.currency is None):
+            raise ValueError("a price needs its currency, and a currency its price")
+        if self.price_minor is not None and self.effective_from is None:
+            raise ValueError("a price needs the date it takes effect (effective_from)")
+        return self
+
+    def entity_id(self) -> str:
+        return self.procedure_code
+
+
+class ReferrerRegistered(EventPayload):
+    """Who refers patients (a GP, a consultant, an insurer, a corporate, the patient
+    themself) and of which type; a registration again replaces the type."""
+
+    event_type: ClassVar[str] = "referrer.registered"
+    category: ClassVar[str] = "referrer"
+
+    referrer_id: Identifier
+    referrer_type: ReferrerType
+
+    def entity_id(self) -> str:
+        return self.referrer_id
 
 
 # --- report snapshots: schedules (tenant configuration) and what was sent ---------------
@@ -567,6 +615,36 @@ class NpsResponseRecorded(EventPayload):
         return self.response_id
 
 
+ComplaintStatus = Literal["open", "resolved", "closed"]
+
+
+class _ComplaintEvent(EventPayload):
+    category: ClassVar[str] = "complaint"
+    complaint_id: Identifier
+
+    def entity_id(self) -> str:
+        return self.complaint_id
+
+
+class ComplaintRecorded(_ComplaintEvent):
+    """A patient's complaint. Its text (which may reveal health data) travels only in
+    the envelope's personal part (:class:`FreeTextPersonalData`)."""
+
+    event_type: ClassVar[str] = "complaint.recorded"
+
+    patient_id: Identifier | None = None
+    appointment_id: Identifier | None = None
+    complaint_category: Identifier
+
+
+class ComplaintStatusChanged(_ComplaintEvent):
+    """A complaint resolved, closed, or opened again."""
+
+    event_type: ClassVar[str] = "complaint.status_changed"
+
+    status: ComplaintStatus
+
+
 class MarketingTouchRecorded(EventPayload):
     event_type: ClassVar[str] = "marketing.touch_recorded"
     category: ClassVar[str] = "marketing"
@@ -686,6 +764,22 @@ class AdClicksRecorded(_AdDayEvent):
 # ``zoho_sync:{module}`` hold the resume points of the backfill and the delta sync.
 
 ZohoModule = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$")]
+ZohoEntity = Literal[
+    "patient",
+    "appointment",
+    "referral",
+    "branch",
+    "clinician",
+    "room",
+    "procedure",
+    "referrer",
+    "block",
+    "invoice",
+    "payment",
+    "refund",
+    "nps",
+    "complaint",
+]
 QuarantineReason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
@@ -716,10 +810,16 @@ class ZohoRecordSynced(_ZohoRecordEvent):
     event_type: ClassVar[str] = "zoho.record_synced"
 
     modified_time: AwareDatetime
-    entity: Literal["patient", "appointment", "referral"]
+    entity: ZohoEntity
     target_stream: Annotated[str, StringConstraints(min_length=3, max_length=200)]
-    source: Literal["webhook", "delta", "backfill"]
+    source: Literal["webhook", "delta", "backfill", "formula_refresh", "retry"]
     mapping_version: int = Field(ge=0)
+    # The canonical id the record became (a lookup to this record resolves to it); None
+    # in events written before it was recorded: then the id part of target_stream.
+    became_id: Identifier | None = None
+    # A digest of the version's canonical values: a formula field changes them without
+    # moving Modified_Time, so two versions may share one Modified_Time.
+    content_hash: ContentHash | None = None
 
 
 class RecordQuarantined(_ZohoRecordEvent):
@@ -733,6 +833,25 @@ class RecordQuarantined(_ZohoRecordEvent):
     reason: QuarantineReason
     field: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     mapping_version: int | None = Field(default=None, ge=0)
+
+
+class ZohoRecordParked(EventPayload):
+    """A record version quarantined because it names what the platform does not know
+    yet (its parent arrives later: a payment before its appointment, an appointment
+    before its patient). It waits on ``zoho_parked:{waits_for}``; when a record becomes
+    that parent, the versions parked there are ingested again (the raw record is in the
+    quarantine event's personal part)."""
+
+    event_type: ClassVar[str] = "zoho.record_parked"
+    category: ClassVar[str] = "zoho_parked"
+
+    waits_for: Annotated[str, StringConstraints(min_length=3, max_length=200)]
+    module: ZohoModule
+    record_id: Identifier
+    modified_time: AwareDatetime
+
+    def entity_id(self) -> str:
+        return self.waits_for
 
 
 class ZohoBackfillProgressed(EventPayload):
@@ -1003,6 +1122,8 @@ CATALOGUE: dict[str, type[EventPayload]] = {
         RoomRegistered,
         PriceListUpdated,
         CancellationPolicySet,
+        ProcedureRegistered,
+        ReferrerRegistered,
         PatientRegistered,
         AppointmentBooked,
         AppointmentRescheduled,
@@ -1024,10 +1145,13 @@ CATALOGUE: dict[str, type[EventPayload]] = {
         ReferralReceived,
         NpsResponseRecorded,
         MarketingTouchRecorded,
+        ComplaintRecorded,
+        ComplaintStatusChanged,
         AdCostRecorded,
         AdClicksRecorded,
         ZohoRecordSynced,
         RecordQuarantined,
+        ZohoRecordParked,
         ZohoBackfillProgressed,
         ZohoSyncWatermarkAdvanced,
         GatewayPaymentCaptured,
@@ -1053,6 +1177,7 @@ PERSONAL_DATA_MODELS: dict[str, type[BaseModel]] = {
     PatientRegistered.event_type: PatientPersonalData,
     NpsResponseRecorded.event_type: FreeTextPersonalData,
     RecordQuarantined.event_type: RawRecordPersonalData,
+    ComplaintRecorded.event_type: FreeTextPersonalData,
 }
 
 

@@ -34,23 +34,34 @@ from pydantic import ValidationError
 
 from mymedic.app.commands import utc_now
 from mymedic.domain import events as e
-from mymedic.domain.aggregates import NewEvent, State, evolve, fold
+from mymedic.domain.aggregates import State, evolve, fold
 from mymedic.domain.directory import BranchState
 from mymedic.domain.envelope import EventEnvelope, Metadata, build_envelope
 from mymedic.domain.errors import DomainError
-from mymedic.integrations.zoho.mapping import Reject, TenantMapping, map_fields, map_record
+from mymedic.integrations.zoho.mapping import (
+    CANONICAL,
+    Ignored,
+    Reject,
+    TenantMapping,
+    entity_id_field,
+    map_fields,
+    map_record,
+)
 from mymedic.integrations.zoho.records import MappedRecord, Quarantined, Source, ZohoRecord
 from mymedic.integrations.zoho.streams import (
     SYNCED_INDEX,
     RecordHistory,
+    content_hash,
     quarantine_index,
     raw_version_key,
     record_history,
     record_stream,
+    refreshed_version_key,
     version_key,
     zoho_event_id,
 )
-from mymedic.integrations.zoho.translate import branch_of, target_stream, translate
+from mymedic.integrations.zoho.translate import Translation, translate
+from mymedic.integrations.zoho.translate_common import CATEGORY, MissingParent
 from mymedic.ports import (
     ConcurrencyConflict,
     EventIdReused,
@@ -65,6 +76,14 @@ DEFAULT_BATCH_SIZE = 200
 # Attempts at one batch: each lost race re-plans it from fresh reads.
 MAX_ATTEMPTS = 5
 MAX_REASON = 500
+# A release may release in turn (a refund parked on a payment parked on its
+# appointment): this many rounds at most per batch.
+MAX_RELEASE_ROUNDS = 5
+# References checked to exist when the tenant keeps these entities in Zoho: a record
+# naming a branch, clinician, room, procedure or referrer the directory does not hold is
+# quarantined (and parked until it does). Other references (a patient, an appointment)
+# are checked by the translations that need what they name.
+DIRECTORY: frozenset[str] = frozenset({"branch", "clinician", "room", "procedure", "referrer"})
 
 
 @dataclass(frozen=True)
@@ -86,12 +105,13 @@ class IngestStats:
     duplicates: int = 0  # this version was synced (or quarantined) already
     stale: int = 0  # a newer version was synced already
     quarantined: int = 0
+    ignored: int = 0  # not this entity's records (ignore_without)
     events: int = 0  # canonical events appended
     # The newest Modified_Time among the records seen (the delta sync's next watermark).
     modified_through: datetime | None = None
 
     def add(self, other: IngestStats) -> None:
-        for name in ("seen", "applied", "duplicates", "stale", "quarantined", "events"):
+        for name in ("seen", "applied", "duplicates", "stale", "quarantined", "ignored", "events"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.see(other.modified_through)
 
@@ -136,12 +156,21 @@ class _Stream:
 
 
 class _Plan:
-    """The appends of one batch, planned against streams read once per attempt."""
+    """The appends of one batch, planned against streams read once per attempt. It is
+    the translators' context: every stream as stored plus what the batch planned."""
 
-    def __init__(self, store: EventStore, tenant_id: str) -> None:
+    def __init__(self, store: EventStore, mapping: TenantMapping) -> None:
         self._store = store
-        self._tenant = tenant_id
+        self._tenant = mapping.tenant_id
+        self._mapping = mapping
         self.streams: dict[str, _Stream] = {}
+        # What records of this batch became (see ``record_key``, ``entity_key``): the
+        # versions parked on them can be taken up again.
+        self.arrived: list[str] = []
+
+    @property
+    def mapping(self) -> TenantMapping:
+        return self._mapping
 
     def stream(self, stream_id: str) -> _Stream:
         found = self.streams.get(stream_id)
@@ -154,16 +183,24 @@ class _Plan:
     def state(self, stream_id: str) -> State | None:
         stream = self.stream(stream_id)
         if not stream.folded:
-            stream.state = fold(envelope.data() for envelope in stream.history)
-            stream.folded = True
+            state = fold(envelope.data() for envelope in stream.history)
+            for envelope in stream.pending:
+                state = evolve(state, envelope.data())
+            stream.state, stream.folded = state, True
         return stream.state
 
+    def history(self, stream_id: str) -> list[EventEnvelope]:
+        stream = self.stream(stream_id)
+        return [*stream.history, *stream.pending]
+
     def record(self, module: str, record_id: str) -> RecordHistory:
-        stream = self.stream(record_stream(module, record_id))
-        return record_history([*stream.history, *stream.pending])
+        return record_history(self.history(record_stream(module, record_id)))
 
     def add(self, envelope: EventEnvelope) -> None:
-        self.streams[envelope.stream_id].pending.append(envelope)
+        stream = self.stream(envelope.stream_id)
+        if stream.folded:
+            stream.state = evolve(stream.state, envelope.data())
+        stream.pending.append(envelope)
 
     def appends(self) -> list[StreamAppend]:
         return [
@@ -206,9 +243,46 @@ class ZohoIngestor:
         correlation = correlation_id or str(uuid4())
         for batch in _batches(records, self.batch_size):
             consumed += len(batch)
-            stats = self._commit(batch, source, correlation, hook, consumed)
+            stats, arrived = self._commit(batch, source, correlation, hook, consumed)
             total.add(stats)
+            total.add(self._release(arrived, correlation))
         return total
+
+    def _release(self, arrived: Sequence[str], correlation_id: str) -> IngestStats:
+        """Ingest again the versions parked on what just arrived (a payment whose
+        appointment was synced in this batch), then what those release in turn."""
+        released = IngestStats()
+        keys = list(dict.fromkeys(arrived))
+        for _ in range(MAX_RELEASE_ROUNDS):
+            waiting = self._parked_versions(keys)
+            if not waiting:
+                break
+            keys = []
+            for batch in _batches(waiting, self.batch_size):
+                stats, more = self._commit(batch, "retry", correlation_id, None, 0)
+                released.add(stats)
+                keys += more
+        return released
+
+    def _parked_versions(self, keys: Sequence[str]) -> list[Item]:
+        """The parked versions still unsynced that wait on ``keys``, rebuilt from their
+        quarantine events (the raw record is in the personal part)."""
+        found: list[Item] = []
+        for key in keys:
+            stream = e.stream_id(e.ZohoRecordParked.category, key)
+            if self.store.stream_version(self.tenant_id, stream) == 0:
+                continue
+            for envelope in self.store.read_stream(self.tenant_id, stream):
+                parked = envelope.data()
+                if not isinstance(parked, e.ZohoRecordParked):
+                    continue
+                history = self.store.read_stream(
+                    self.tenant_id, record_stream(parked.module, parked.record_id)
+                )
+                record = _parked_record(history, parked)
+                if record is not None:
+                    found.append(record)
+        return found
 
     def _commit(
         self,
@@ -217,10 +291,11 @@ class ZohoIngestor:
         correlation_id: str,
         hook: BatchHook | None,
         consumed: int,
-    ) -> IngestStats:
+    ) -> tuple[IngestStats, list[str]]:
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            plan = _Plan(self.store, self.tenant_id)
+            plan = _Plan(self.store, self.mapping)
             stats = IngestStats()
+            self._plan_branches(plan, correlation_id)
             for item in batch:
                 self._plan_item(plan, item, source, correlation_id, stats)
             appends = plan.appends()
@@ -255,7 +330,7 @@ class ZohoIngestor:
             break
         if hook is not None:
             hook.committed(consumed, stats)
-        return stats
+        return stats, plan.arrived
 
     # --- planning one record -------------------------------------------------------------
 
@@ -273,11 +348,8 @@ class ZohoIngestor:
             return
         stats.see(item.modified_time)
         history = plan.record(item.module, item.record_id)
-        if history.synced_through is not None and history.synced_through >= item.modified_time:
-            if history.synced_through == item.modified_time:
-                stats.duplicates += 1
-            else:
-                stats.stale += 1
+        if history.synced_through is not None and history.synced_through > item.modified_time:
+            stats.stale += 1
             return
         try:
             mapped = map_record(self.mapping, item)
@@ -285,23 +357,140 @@ class ZohoIngestor:
             rejected, detail = _rejected(item, "mapping failed", exc)
             self._quarantine(plan, rejected, item.fields, correlation_id, stats, detail=detail)
             return
+        if isinstance(mapped, Ignored):
+            stats.ignored += 1
+            return
         if isinstance(mapped, Quarantined):
             # The mapping's reason may quote the offending value: it goes to the
             # personal part; the payload says what kind of problem, and where.
             safe = _value_free(self.mapping, item, mapped)
             self._quarantine(plan, safe, item.fields, correlation_id, stats, detail=mapped.reason)
             return
-        if mapped.entity == "appointment":
-            mapped = self._localized(plan, mapped)
+        digest = content_hash(
+            {"values": mapped.values, "personal": mapped.personal, "lookups": mapped.lookups}
+        )
+        version = version_key(item.modified_time)
+        if history.synced_through == item.modified_time:
+            if history.content_hash is None or history.content_hash == digest:
+                stats.duplicates += 1
+                return
+            version = refreshed_version_key(item.modified_time, digest)
         try:
-            new_events = self._translated(plan, mapped)
+            mapped = self._resolved(plan, mapped, history)
+            if mapped.entity == "appointment":
+                mapped = self._localized(plan, mapped)
+            translation = self._translated(plan, mapped)
+        except MissingParent as missing:
+            waits = _Unresolved(missing.message, missing.field or "", missing.waits_for)
+            self._unresolved(plan, item, waits, correlation_id, stats)
+            return
+        except _Unresolved as unresolved:
+            self._unresolved(plan, item, unresolved, correlation_id, stats)
+            return
         except (ValueError, TypeError, KeyError, DomainError) as exc:
             rejected, detail = _rejected(item, "translation failed", exc)
             self._quarantine(plan, rejected, item.fields, correlation_id, stats, detail=detail)
             return
-        self._apply(plan, mapped, new_events, source, correlation_id)
+        self._apply(
+            plan,
+            mapped,
+            translation,
+            source=source,
+            correlation_id=correlation_id,
+            version=version,
+            digest=digest,
+        )
         stats.applied += 1
-        stats.events += len(new_events)
+        stats.events += len(translation.events)
+        plan.arrived += [
+            record_key(mapped.module, mapped.record_id),
+            entity_key(mapped.entity, translation.entity_id),
+        ]
+
+    def _unresolved(
+        self,
+        plan: _Plan,
+        item: ZohoRecord,
+        unresolved: _Unresolved,
+        correlation_id: str,
+        stats: IngestStats,
+    ) -> None:
+        """Quarantined with a value-free reason, and parked on what it waits for."""
+        quarantined = Quarantined(
+            item.module, item.record_id, item.modified_time, unresolved.reason, unresolved.field
+        )
+        self._quarantine(
+            plan, quarantined, item.fields, correlation_id, stats, detail=unresolved.reason
+        )
+        if unresolved.waits_for is not None:
+            self._park(plan, item, unresolved.waits_for, correlation_id)
+
+    def _park(self, plan: _Plan, item: ZohoRecord, waits_for: str, correlation_id: str) -> None:
+        parked = e.ZohoRecordParked(
+            waits_for=waits_for,
+            module=item.module,
+            record_id=item.record_id,
+            modified_time=item.modified_time,
+        )
+        stream = parked.stream_id()
+        event_id = zoho_event_id(
+            self.tenant_id, item.module, item.record_id, version_key(item.modified_time), stream
+        )
+        if any(envelope.event_id == event_id for envelope in plan.history(stream)):
+            return
+        now = self._clock()
+        plan.add(
+            build_envelope(
+                parked,
+                metadata=self._metadata("zoho", correlation_id),
+                branch_id="*",
+                stream_version=plan.stream(stream).next_version,
+                occurred_at=item.modified_time,
+                recorded_at=now,
+                event_id=event_id,
+            )
+        )
+
+    def _resolved(self, plan: _Plan, mapped: MappedRecord, history: RecordHistory) -> MappedRecord:
+        """Lookups replaced by the ids of the entities their records became, and every
+        reference to an entity the tenant maps checked to exist: what arrives before
+        its parent is quarantined, and taken up again when a later version (or the
+        retry of quarantined records) finds the parent."""
+        values = dict(mapped.values)
+        targets: dict[str, str] = {}
+        for name, (module, zoho_id) in mapped.lookups.items():
+            found = plan.record(module, zoho_id)
+            if found.entity_id is None or found.target_stream is None:
+                raise _Unresolved(
+                    f"unknown reference: {name} ({module} record not synced)",
+                    name,
+                    record_key(module, zoho_id),
+                )
+            values[name] = found.entity_id
+            targets[name] = found.target_stream
+        canon = CANONICAL[mapped.entity]
+        for name, spec in canon.items():
+            entity = spec.references
+            value = values.get(name)
+            if entity is None or value is None or name in targets or entity not in DIRECTORY:
+                continue
+            if not self.mapping.maps_entity(entity):
+                continue  # the tenant keeps no such records in Zoho: taken as given
+            if plan.state(e.stream_id(CATEGORY[entity], str(value))) is None:
+                raise _Unresolved(
+                    f"unknown reference: {name} (no such {entity})",
+                    name,
+                    entity_key(entity, str(value)),
+                )
+        own = entity_id_field(mapped.entity)
+        became = str(values.get(own))
+        if history.entity_id is not None and history.entity_id != became:
+            raise _Unresolved(
+                f"the record's {own} changed since it was synced: a record cannot become "
+                "another entity (create a new record)",
+                own,
+            )
+        return replace(mapped, values=values, targets=targets, lookups={})
 
     def _localized(self, plan: _Plan, mapped: MappedRecord) -> MappedRecord:
         """The start on the branch's wall clock, as bookings made here have it: the
@@ -314,47 +503,45 @@ class ZohoIngestor:
         zone = branch.zone if isinstance(branch, BranchState) else self.mapping.zone
         return replace(mapped, values={**mapped.values, "start_at": start.astimezone(zone)})
 
-    def _translated(self, plan: _Plan, mapped: MappedRecord) -> list[NewEvent]:
-        """The canonical events of this version, checked against the aggregate (so that
-        an event that cannot follow its state is quarantined, not appended)."""
-        target = target_stream(mapped)
-        before = plan.state(target)
-        new_events = translate(mapped, before)
-        after = before
-        for new in new_events:
-            if new.payload.stream_id() != target:
-                raise ValueError(f"translation wrote to {new.payload.stream_id()}, not {target}")
-            after = evolve(after, new.payload)
-        plan.streams[target].state = after
-        return new_events
+    def _translated(self, plan: _Plan, mapped: MappedRecord) -> Translation:
+        """The canonical events of this version, checked against their aggregates (an
+        event that cannot follow its state raises, and the version is quarantined)."""
+        translation = translate(mapped, plan)
+        states: dict[str, State | None] = {}
+        for new in translation.events:
+            stream = new.payload.stream_id()
+            before = states[stream] if stream in states else plan.state(stream)
+            states[stream] = evolve(before, new.payload)
+        return translation
 
     def _apply(
         self,
         plan: _Plan,
         mapped: MappedRecord,
-        new_events: list[NewEvent],
+        translation: Translation,
+        *,
         source: Source,
         correlation_id: str,
+        version: str,
+        digest: str,
     ) -> None:
-        version = version_key(mapped.modified_time)
-        branch = branch_of(mapped)
         metadata = self._metadata(source, correlation_id)
         now = self._clock()
-        target = target_stream(mapped)
 
         def event_id(index: int) -> str:
             return zoho_event_id(
                 self.tenant_id, mapped.module, mapped.record_id, version, str(index)
             )
 
-        for index, new in enumerate(new_events, start=1):
+        for index, new in enumerate(translation.events, start=1):
+            stream = new.payload.stream_id()
             plan.add(
                 build_envelope(
                     new.payload,
                     metadata=metadata,
-                    branch_id=branch,
-                    stream_version=plan.stream(target).next_version,
-                    occurred_at=mapped.modified_time,
+                    branch_id=new.branch_id or translation.branch_id,
+                    stream_version=plan.stream(stream).next_version,
+                    occurred_at=new.occurred_at or mapped.modified_time,
                     recorded_at=now,
                     event_id=event_id(index),
                     personal=new.personal,
@@ -366,21 +553,59 @@ class ZohoIngestor:
             record_id=mapped.record_id,
             modified_time=mapped.modified_time,
             entity=mapped.entity,
-            target_stream=target,
+            target_stream=translation.target_stream,
             source=source,
             mapping_version=mapped.mapping_version,
+            became_id=translation.entity_id,
+            content_hash=digest,
         )
         plan.add(
             build_envelope(
                 synced,
                 metadata=metadata,
-                branch_id=branch,
+                branch_id=translation.branch_id or "*",
                 stream_version=plan.stream(synced.stream_id()).next_version,
                 occurred_at=mapped.modified_time,
                 recorded_at=now,
                 event_id=event_id(SYNCED_INDEX),
             )
         )
+
+    def _plan_branches(self, plan: _Plan, correlation_id: str) -> None:
+        """Branches named by a picklist (``[branches]`` in the mapping) registered, or
+        registered again when their entry changed, before any record needs them."""
+        now = self._clock()
+        for value, spec in self.mapping.branches.items():
+            payload = e.BranchRegistered(
+                branch_id=spec.branch_id,
+                display_name=spec.display_name or value,
+                city=spec.city,
+                timezone=spec.timezone,
+                currency=spec.currency,
+            )
+            stream = payload.stream_id()
+            state = plan.state(stream)
+            if isinstance(state, BranchState) and (
+                state.display_name,
+                state.city,
+                state.timezone,
+                state.currency,
+            ) == (payload.display_name, payload.city, payload.timezone, payload.currency):
+                continue
+            digest = content_hash(payload.model_dump(mode="json"))
+            plan.add(
+                build_envelope(
+                    payload,
+                    metadata=self._metadata("mapping", correlation_id),
+                    branch_id=spec.branch_id,
+                    stream_version=plan.stream(stream).next_version,
+                    occurred_at=now,
+                    recorded_at=now,
+                    event_id=zoho_event_id(
+                        self.tenant_id, "mapping", "branches", spec.branch_id, digest
+                    ),
+                )
+            )
 
     def _quarantine(
         self,
@@ -445,6 +670,44 @@ class ZohoIngestor:
             source=f"zoho:{source}" if source != "zoho" else "zoho",
             correlation_id=correlation_id,
         )
+
+
+class _Unresolved(Exception):
+    """A reference this version makes that the platform does not know (yet): the
+    version is parked on ``waits_for`` when a later record may supply it."""
+
+    def __init__(self, reason: str, field: str, waits_for: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+        self.waits_for = waits_for
+
+
+def _parked_record(history: Sequence[EventEnvelope], parked: e.ZohoRecordParked) -> Item | None:
+    """The parked version as it arrived, unless it (or a newer one) was synced since."""
+    synced = record_history(history).synced_through
+    if synced is not None and synced >= parked.modified_time:
+        return None
+    for envelope in reversed(history):
+        data = envelope.data()
+        if (
+            isinstance(data, e.RecordQuarantined)
+            and data.modified_time == parked.modified_time
+            and envelope.personal is not None
+        ):
+            fields = dict(envelope.personal.get("fields") or {})
+            return ZohoRecord(parked.module, parked.record_id, parked.modified_time, fields)
+    return None
+
+
+def record_key(module: str, record_id: str) -> str:
+    """What a record parked on a lookup waits for: that Zoho record."""
+    return f"record:{module}:{record_id}"
+
+
+def entity_key(entity: str, entity_id: str) -> str:
+    """What a record parked on a reference waits for: any record becoming that entity."""
+    return f"{entity}:{entity_id}"
 
 
 def _rejected(record: ZohoRecord, what: str, exc: Exception) -> tuple[Quarantined, str]:

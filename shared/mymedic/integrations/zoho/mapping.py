@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from mymedic.integrations.zoho.mapping_canonical import (
     CANONICAL,
+    CREATED_TIME,
     ID_PREFIX,
     REFERENCES,
     SEXES,
@@ -45,17 +46,22 @@ from mymedic.integrations.zoho.mapping_check import (
     check_mapping,
 )
 from mymedic.integrations.zoho.mapping_model import (
+    EXAMPLE_MAPPING,
     MAPPINGS_DIR,
     MODIFIED_TIME,
     RECORD_ID_FIELDS,
+    Billing,
+    BranchSpec,
     MappingError,
     ModuleMapping,
     TenantMapping,
     load_mapping,
     mapping_fields,
     module_mapping,
+    parse_mapping,
 )
 from mymedic.integrations.zoho.mapping_values import (
+    Ignored,
     Mapped,
     Plain,
     Reject,
@@ -67,13 +73,18 @@ from mymedic.integrations.zoho.records import MappedRecord, Quarantined, ZohoRec
 
 __all__ = [
     "CANONICAL",
+    "CREATED_TIME",
+    "EXAMPLE_MAPPING",
     "ID_PREFIX",
     "MAPPINGS_DIR",
     "MODIFIED_TIME",
     "RECORD_ID_FIELDS",
     "REFERENCES",
     "SEXES",
+    "Billing",
+    "BranchSpec",
     "CanonicalField",
+    "Ignored",
     "Kind",
     "Mapped",
     "MappingError",
@@ -92,13 +103,17 @@ __all__ = [
     "map_record",
     "mapping_fields",
     "module_mapping",
+    "parse_mapping",
     "plain_value",
 ]
 
 
-def map_record(mapping: TenantMapping, record: ZohoRecord) -> MappedRecord | Quarantined:
-    """One Zoho record version in canonical terms, or quarantined with the reason."""
+def map_record(mapping: TenantMapping, record: ZohoRecord) -> MappedRecord | Quarantined | Ignored:
+    """One Zoho record version in canonical terms, or quarantined with the reason, or
+    ignored (not this entity's record: ``ignore_without``)."""
     outcome = map_fields(mapping, record.module, record.record_id, record.fields)
+    if isinstance(outcome, Ignored):
+        return outcome
     if isinstance(outcome, Reject):
         return Quarantined(
             module=record.module,
@@ -115,4 +130,5 @@ def map_record(mapping: TenantMapping, record: ZohoRecord) -> MappedRecord | Qua
         values=outcome.values,
         personal=outcome.personal,
         mapping_version=mapping.version,
+        lookups=outcome.lookups,
     )

@@ -8,7 +8,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mymedic.integrations.zoho.mapping_canonical import CANONICAL, ID_PREFIX, REFERENCES
+from mymedic.integrations.zoho.mapping_canonical import (
+    CANONICAL,
+    CREATED_TIME,
+    ID_PREFIX,
+    REFERENCES,
+)
 from mymedic.integrations.zoho.mapping_model import (
     MODIFIED_TIME,
     RECORD_ID_FIELDS,
@@ -190,7 +195,7 @@ def _module_report(
         return ModuleReport(module, None, len(samples), quarantined=quarantined)
     seen = {name for sample in samples for name in sample}
     mapped = spec.zoho_fields()
-    ignored = RECORD_ID_FIELDS | {MODIFIED_TIME}
+    ignored = RECORD_ID_FIELDS | {MODIFIED_TIME, CREATED_TIME}
     return ModuleReport(
         module=module,
         entity=spec.entity,
@@ -199,7 +204,9 @@ def _module_report(
             sorted(
                 name
                 for name in seen
-                if name not in spec.fields and name not in ignored and not name.startswith("$")
+                if name not in spec.canonical_sources()
+                and name not in ignored
+                and not name.startswith("$")
             )
         ),
         unknown=tuple(zoho for zoho in mapped if zoho not in seen),

@@ -12,8 +12,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-Source = Literal["webhook", "delta", "backfill"]
-Entity = Literal["patient", "appointment", "referral"]
+Source = Literal["webhook", "delta", "backfill", "formula_refresh", "retry"]
+Entity = Literal[
+    "patient",
+    "appointment",
+    "referral",
+    "branch",
+    "clinician",
+    "room",
+    "procedure",
+    "referrer",
+    "block",
+    "invoice",
+    "payment",
+    "refund",
+    "nps",
+    "complaint",
+]
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,12 @@ class MappedRecord:
     values: dict[str, Any]
     personal: dict[str, Any] = field(default_factory=dict)
     mapping_version: int = 0
+    # Canonical fields fed by a Zoho lookup still to resolve: name -> (module, Zoho id).
+    # The ingestion replaces each by the id of the entity that record became.
+    lookups: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Resolved lookups: canonical name -> the stream the looked-up record was applied to
+    # (a payment's appointment or invoice, say).
+    targets: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -69,24 +69,51 @@ def quarantine_index(mapping_version: int | None) -> str:
 
 @dataclass(frozen=True)
 class RecordHistory:
-    """What a record stream says: the newest version synced and every event id."""
+    """What a record stream says: the newest version synced (its Modified_Time and
+    content digest), what it became, and every event id."""
 
     version: int = 0
     synced_through: datetime | None = None
     event_ids: frozenset[str] = frozenset()
+    content_hash: str | None = None  # of the newest version synced
+    entity_id: str | None = None  # the canonical id the record became
+    target_stream: str | None = None
 
 
 def record_history(events: Iterable[EventEnvelope]) -> RecordHistory:
     version = 0
-    synced: datetime | None = None
+    latest: e.ZohoRecordSynced | None = None
     ids: set[str] = set()
     for envelope in events:
         version = envelope.stream_version
         ids.add(envelope.event_id)
         data = envelope.data()
-        if isinstance(data, e.ZohoRecordSynced) and (synced is None or data.modified_time > synced):
-            synced = data.modified_time
-    return RecordHistory(version, synced, frozenset(ids))
+        if isinstance(data, e.ZohoRecordSynced) and (
+            latest is None or data.modified_time >= latest.modified_time
+        ):
+            latest = data
+    if latest is None:
+        return RecordHistory(version, None, frozenset(ids))
+    return RecordHistory(
+        version,
+        latest.modified_time,
+        frozenset(ids),
+        latest.content_hash,
+        latest.became_id or latest.target_stream.split(":", 1)[1],
+        latest.target_stream,
+    )
+
+
+def content_hash(values: dict[str, Any]) -> str:
+    """A digest of a version's canonical content, whatever shape it came in."""
+    body = orjson.dumps(values, option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.sha256(body).hexdigest()
+
+
+def refreshed_version_key(modified_time: datetime, digest: str) -> str:
+    """A version that shares its Modified_Time with the one synced before it (a formula
+    field changed): told apart by its content."""
+    return f"{version_key(modified_time)}#{digest[:16]}"
 
 
 @dataclass(frozen=True)
