@@ -15,7 +15,7 @@ from mymedic.app.outbox import OutboxRelay
 from mymedic.app.projections import ProjectionRunner
 from mymedic.app.read_models import ReadModelsProjection
 from mymedic.app.replay import ReplayReport, replay
-from mymedic.ports import DocumentStore, EventBus, EventStore, Warehouse
+from mymedic.ports import DocumentStore, EventBus, EventStore, SecretStore, Warehouse
 from mymedic.settings import Settings
 
 
@@ -39,6 +39,17 @@ class Platform:
     batch_runners: dict[str, ProjectionRunner[Any]] = field(default_factory=dict)
     # The platform's clock (the command service's): "now" for reads such as free slots.
     clock: Callable[[], datetime] = utc_now
+    # Tenants' own secrets (integration accounts): built on first use, never at start-up.
+    secrets_factory: Callable[[], SecretStore] | None = None
+    _secrets: SecretStore | None = None
+
+    @property
+    def secrets(self) -> SecretStore:
+        if self._secrets is None:
+            if self.secrets_factory is None:
+                raise BackendUnavailable("no secret store is configured")
+            self._secrets = self.secrets_factory()
+        return self._secrets
 
     @property
     def runners(self) -> dict[str, ProjectionRunner[Any]]:
@@ -109,7 +120,23 @@ def bootstrap(
         live_runners,
         batch_runners,
         clock=clock,
+        secrets_factory=lambda: secret_store(settings),
     )
+
+
+def secret_store(settings: Settings) -> SecretStore:
+    """The tenants' secret store of the configured backend."""
+    if settings.backend == "gcp":
+        if not settings.gcp_project:
+            raise BackendUnavailable("MYMEDIC_GCP_PROJECT is required for the gcp backend")
+        from mymedic.adapters.gcp.secret_manager import SecretManagerStore
+
+        return SecretManagerStore(
+            SecretManagerStore.client(), settings.gcp_project, settings.gcp_timeout_seconds
+        )
+    from mymedic.adapters.local.secrets import FileSecretStore
+
+    return FileSecretStore(settings.secrets_dir)
 
 
 Subscribe = Callable[[str, Callable[[Any], None]], None]

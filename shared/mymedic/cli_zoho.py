@@ -33,7 +33,12 @@ DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Where the local backend keeps its files.")
 ]
 Tenant = Annotated[
-    str | None, typer.Option("--tenant", help="Tenant the Zoho org feeds (MYMEDIC_ZOHO_TENANT_ID).")
+    str | None,
+    typer.Option(
+        "--tenant",
+        help="Tenant whose Zoho org to read (default: the only Zoho tenant, or "
+        "MYMEDIC_ZOHO_TENANT_ID).",
+    ),
 ]
 
 
@@ -48,12 +53,19 @@ def _zoho(data_dir: Path | None, tenant: str | None) -> Iterator[tuple[Platform,
     from mymedic.bootstrap import bootstrap
     from mymedic.integrations.zoho.client import ZohoError
     from mymedic.integrations.zoho.mapping import MappingError
-    from mymedic.integrations.zoho.service import ZohoService
+    from mymedic.integrations.zoho.service import ZohoService, ZohoTenants
     from mymedic.integrations.zoho.webhook import ZohoNotConfigured
     from mymedic.ports import ConcurrencyConflict
 
     platform = bootstrap(_settings(data_dir), dispatch_after_commit=False)
-    service = ZohoService(platform.settings, platform.store, tenant_id=tenant, clock=platform.clock)
+    chosen = tenant or ZohoTenants(platform.settings, platform.store).default_tenant()
+    service = ZohoService(
+        platform.settings,
+        platform.store,
+        tenant_id=chosen,
+        secrets=platform.secrets,
+        clock=platform.clock,
+    )
     try:
         yield platform, service
     except (ZohoNotConfigured, MappingError) as exc:

@@ -25,7 +25,7 @@ from mymedic.bootstrap import Platform, bootstrap
 from mymedic.ports import TransientBackendError
 
 if TYPE_CHECKING:
-    from mymedic.integrations.zoho.service import ZohoService
+    from mymedic.integrations.zoho.service import ZohoTenants
 
 log = logging.getLogger(__name__)
 
@@ -236,26 +236,27 @@ def settlement_detail(current: Platform) -> HttpResponse:
 
 # --- Zoho CRM ---------------------------------------------------------------------------
 
-_zoho: tuple[Platform, ZohoService] | None = None
+_zoho: tuple[Platform, ZohoTenants] | None = None
 
 
-def zoho() -> ZohoService:
-    """The Zoho ingestion of the current platform (built on first use, kept with it)."""
+def zoho() -> ZohoTenants:
+    """The Zoho tenants of the current platform (built on first use, kept with it)."""
     global _zoho
-    from mymedic.integrations.zoho.service import ZohoService
+    from mymedic.integrations.zoho.service import ZohoTenants
 
     current = platform()
     with _platform_lock:
         if _zoho is None or _zoho[0] is not current:
             if _zoho is not None:
                 _zoho[1].close()
-            service = ZohoService(
+            tenants = ZohoTenants(
                 current.settings,
                 current.store,
+                secrets=current.secrets,
                 clock=current.clock,
                 after_commit=current.relay.drain,
             )
-            _zoho = (current, service)
+            _zoho = (current, tenants)
         return _zoho[1]
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
+from pydantic import SecretStr
+
 from mymedic.domain.envelope import EventEnvelope
 
 Document = dict[str, Any]
@@ -271,3 +273,20 @@ class Warehouse(Protocol):
     def reset_projection(self, projection: str, tables: Iterable[str]) -> None: ...
 
     def close(self) -> None: ...
+
+
+class SecretStore(Protocol):
+    """A tenant's own secrets (an integration account's refresh token, a webhook's
+    channel token): a 0600 file per tenant on the embedded default, Secret Manager on
+    GCP. Values never reach logs, errors or ``repr``."""
+
+    def get(self, tenant_id: str, name: str) -> SecretStr | None:
+        """The secret's current value, or None when it was never set."""
+        ...
+
+    def put(self, tenant_id: str, name: str, value: str) -> None:
+        """Set (or replace) the secret; the old value is no longer returned."""
+        ...
+
+
+SECRET_NAME = r"^[a-z][a-z0-9_]{0,62}$"  # noqa: S105 - the pattern of a secret's name

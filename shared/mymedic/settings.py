@@ -110,3 +110,15 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Tenants' secrets on the embedded default (one 0600 file per tenant)."""
+        return self.data_dir / "secrets"
+
+    @property
+    def zoho_dir(self) -> Path:
+        """Where each Zoho tenant's ``<tenant>.toml`` mapping and
+        ``<tenant>.connection.toml`` live: MYMEDIC_ZOHO_MAPPING_DIR, else ``zoho/`` in
+        the data folder."""
+        return self.zoho_mapping_dir or self.data_dir / "zoho"

@@ -20,7 +20,7 @@ from mymedic.domain.envelope import EventEnvelope, Metadata
 from mymedic.domain.money import to_minor_units
 from mymedic.integrations.zoho.client import ZohoClient, ZohoRequestError
 from mymedic.integrations.zoho.config import ZohoConfig
-from mymedic.integrations.zoho.service import ZohoService
+from mymedic.integrations.zoho.service import ZohoService, ZohoTenants
 from mymedic.integrations.zoho_books.client import ZohoBooksClient
 from mymedic.settings import Settings
 from mymedic.testing.zoho_books_fake import FakeZohoBooks, books_time
@@ -352,12 +352,12 @@ def jobs(
     def client(config: ZohoConfig) -> ZohoClient:
         return ZohoClient(config, sleep=fake.advance, clock=fake.clock)
 
-    service = ZohoService(
+    tenants = ZohoTenants(
         platform.settings, platform.store, clock=platform.clock, client_factory=client
     )
-    monkeypatch.setattr(entrypoints, "_zoho", (platform, service))
+    monkeypatch.setattr(entrypoints, "_zoho", (platform, tenants))
     yield create_app("jobs", MAIN).test_client()
-    service.close()
+    tenants.close()
 
 
 def test_the_job_syncs_and_answers_with_counts(

@@ -21,7 +21,7 @@ from mymedic.bootstrap import Platform
 from mymedic.cli import app
 from mymedic.integrations.zoho.client import ZohoClient
 from mymedic.integrations.zoho.config import ZohoConfig
-from mymedic.integrations.zoho.service import ZohoService, channel_id_for
+from mymedic.integrations.zoho.service import ZohoService, ZohoTenants, channel_id_for
 from mymedic.server import create_server
 from mymedic.settings import Settings
 from mymedic.testing.zoho_fake import FakeZoho
@@ -50,7 +50,7 @@ def install(
 ) -> Iterator[Install]:
     """Make the entry points' Zoho service one whose client runs on the fake's clocks
     (its "now" for channel expiries included), with these settings changes."""
-    made: list[ZohoService] = []
+    made: list[ZohoTenants] = []
 
     def use(wall_clock: Callable[[], datetime] | None = None, **changes: Any) -> ZohoService:
         def client(config: ZohoConfig) -> ZohoClient:
@@ -58,20 +58,20 @@ def install(
                 config, sleep=fake.advance, clock=fake.clock, wall_clock=wall_clock or fake.now
             )
 
-        service = ZohoService(
+        tenants = ZohoTenants(
             platform.settings.model_copy(update=changes),
             platform.store,
             clock=platform.clock,
             after_commit=platform.relay.drain,
             client_factory=client,
         )
-        made.append(service)
-        monkeypatch.setattr(entrypoints, "_zoho", (platform, service))
-        return service
+        made.append(tenants)
+        monkeypatch.setattr(entrypoints, "_zoho", (platform, tenants))
+        return tenants.service(TENANT)
 
     yield use
-    for service in made:
-        service.close()
+    for tenants in made:
+        tenants.close()
 
 
 @pytest.fixture
@@ -195,13 +195,13 @@ def test_modules_no_longer_mapped_are_reported(
     ("changes", "names"),
     [
         ({"zoho_webhook_token": None}, "MYMEDIC_ZOHO_WEBHOOK_TOKEN"),
-        ({"zoho_webhook_token": SecretStr("t" * 51)}, "MYMEDIC_ZOHO_WEBHOOK_TOKEN"),
+        ({"zoho_webhook_token": SecretStr("t" * 51)}, "has 51 characters"),
         ({"zoho_notify_url": None}, "MYMEDIC_ZOHO_NOTIFY_URL"),
         ({"zoho_notify_url": "/zoho_webhook"}, "MYMEDIC_ZOHO_NOTIFY_URL"),
         ({"zoho_client_id": None}, "MYMEDIC_ZOHO_CLIENT_ID"),
-        ({"zoho_tenant_id": None}, "MYMEDIC_ZOHO_TENANT_ID"),
+        ({"zoho_tenant_id": "another-tenant"}, "zoho connect --tenant tenant-a"),
     ],
-    ids=["no-token", "long-token", "no-url", "relative-url", "no-client", "no-tenant"],
+    ids=["no-token", "long-token", "no-url", "relative-url", "no-client", "not-the-default"],
 )
 def test_the_job_refuses_clearly_when_not_configured(
     install: Install, jobs: FlaskClient, fake: FakeZoho, changes: dict[str, Any], names: str

@@ -17,7 +17,7 @@ from mymedic.domain import events as e
 from mymedic.integrations.zoho.client import ZohoUnavailable
 from mymedic.integrations.zoho.ingest import Unreadable, ZohoIngestor
 from mymedic.integrations.zoho.records import ZohoRecord
-from mymedic.integrations.zoho.service import ZohoService, load_tenant_mapping
+from mymedic.integrations.zoho.service import ZohoService, channel_id_for, load_tenant_mapping
 from mymedic.integrations.zoho.streams import backfill_stream, record_stream, sync_stream
 from mymedic.ports import AppendResult, EventStore, StreamAppend
 from mymedic.testing.zoho_fake import FakeZoho
@@ -221,7 +221,7 @@ def test_one_record_version_via_webhook_delta_and_backfill_is_one_set_of_events(
         "ids": [record["id"]],
         "affected_fields": [],
         "operation": "update",
-        "channel_id": 1000000068001,
+        "channel_id": str(channel_id_for(TENANT)),
         "token": CHANNEL_TOKEN,
     }
     for _ in range(2):  # Zoho may deliver a notification twice

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from mymedic import entrypoints
 from mymedic.bootstrap import Platform
 from mymedic.cli import app
+from mymedic.integrations.zoho.service import channel_id_for
 from mymedic.integrations.zoho.webhook import SECRET_HEADER
 from mymedic.server import create_server
 from mymedic.settings import Settings
@@ -49,7 +50,7 @@ def notification(ids: list[str], **overrides: Any) -> dict[str, Any]:
         "ids": ids,
         "affected_fields": [{"Appointments": ["Status"]}],
         "operation": "update",
-        "channel_id": 1000000068001,
+        "channel_id": str(channel_id_for(TENANT)),
         "token": CHANNEL_TOKEN,
     }
     body.update(overrides)

@@ -1,6 +1,10 @@
-"""Zoho ingestion wired from settings: the tenant's mapping, the client and the three
-paths (webhook, delta sync, backfill), plus the renewal of the Notifications API
-channel that feeds the webhook, for the entry points and the command line."""
+"""Zoho ingestion wired from settings, per tenant: each tenant's mapping, connection
+(data centre, credentials) and client, the three paths (webhook, delta sync, backfill),
+the renewal of the Notifications API channel that feeds the webhook, and the registry
+of the deployment's Zoho tenants (:class:`ZohoTenants`), which decides the tenant of a
+webhook or a job from the call itself (its channel, its ``tenant`` argument), never
+from one global setting. A tenant is a Zoho tenant when its ``<tenant>.toml`` mapping is
+in the Zoho folder (``Settings.zoho_dir``)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
 from mymedic.app.commands import utc_now
 from mymedic.app.http import HttpResponse, error_response
 from mymedic.integrations.zoho.backfill import BackfillResult, Progress, ZohoBackfill
@@ -26,22 +32,23 @@ from mymedic.integrations.zoho.client import (
     ZohoUnavailable,
 )
 from mymedic.integrations.zoho.config import ZohoConfig
+from mymedic.integrations.zoho.connection import (
+    CHANNEL_TOKEN,
+    CONNECTION_SUFFIX,
+    WORKFLOW_SECRET,
+    ConnectionError_,
+    NotConnected,
+    tenant_secret,
+    zoho_config,
+)
 from mymedic.integrations.zoho.delta import DeltaResult, ZohoDeltaSync
 from mymedic.integrations.zoho.ingest import DEFAULT_BATCH_SIZE, ZohoIngestor
-from mymedic.integrations.zoho.mapping import (
-    MAPPINGS_DIR,
-    MappingError,
-    TenantMapping,
-    load_mapping,
-)
-from mymedic.integrations.zoho.webhook import (
-    WebhookSecrets,
-    ZohoNotConfigured,
-    handle_zoho_webhook,
-)
+from mymedic.integrations.zoho.mapping import MappingError, TenantMapping, load_mapping
+from mymedic.integrations.zoho.records import Entity
+from mymedic.integrations.zoho.webhook import RecordFetcher, ZohoNotConfigured, handle_zoho_webhook
 from mymedic.integrations.zoho_books.client import ZohoBooksClient
 from mymedic.integrations.zoho_books.sync import BooksSyncResult, ZohoBooksSync
-from mymedic.ports import ConcurrencyConflict, EventStore, TransientBackendError
+from mymedic.ports import ConcurrencyConflict, EventStore, SecretStore, TransientBackendError
 from mymedic.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +57,22 @@ ClientFactory = Callable[[ZohoConfig], ZohoClient]
 RENEW_CHANNELS_JOB = "zoho-renew-channels"
 BOOKS_SYNC_JOB = "zoho-books-sync"
 JOBS = ("zoho-delta-sync", "zoho-backfill", RENEW_CHANNELS_JOB, BOOKS_SYNC_JOB)
+SYNC_ORDER: tuple[Entity, ...] = (
+    "branch",
+    "clinician",
+    "room",
+    "procedure",
+    "referrer",
+    "block",
+    "patient",
+    "referral",
+    "appointment",
+    "invoice",
+    "payment",
+    "refund",
+    "nps",
+    "complaint",
+)
 # A renewed channel expires a week ahead (Zoho's maximum) less this slack: Zoho measures
 # the week by its own clock, and past a week it would quietly make it one hour.
 CHANNEL_EXPIRY_SLACK = timedelta(minutes=1)
@@ -83,7 +106,19 @@ def configured_notify_url(settings: Settings) -> str:
 
 
 def mapping_path(settings: Settings, tenant_id: str) -> Path:
-    return (settings.zoho_mapping_dir or MAPPINGS_DIR) / f"{tenant_id}.toml"
+    return settings.zoho_dir / f"{tenant_id}.toml"
+
+
+def zoho_tenant_ids(settings: Settings) -> list[str]:
+    """The tenants with a Zoho mapping in the Zoho folder."""
+    folder = settings.zoho_dir
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path.name.removesuffix(".toml")
+        for path in folder.glob("*.toml")
+        if not path.name.endswith(CONNECTION_SUFFIX) and not path.name.startswith(".")
+    )
 
 
 def load_tenant_mapping(settings: Settings, tenant_id: str) -> TenantMapping:
@@ -101,42 +136,20 @@ def load_tenant_mapping(settings: Settings, tenant_id: str) -> TenantMapping:
     return mapping
 
 
-def zoho_config(settings: Settings) -> ZohoConfig:
-    """The client's configuration; ZohoNotConfigured names what is missing."""
-    missing = [
-        name
-        for name, value in (
-            ("MYMEDIC_ZOHO_CLIENT_ID", settings.zoho_client_id),
-            ("MYMEDIC_ZOHO_CLIENT_SECRET", settings.zoho_client_secret),
-            ("MYMEDIC_ZOHO_REFRESH_TOKEN", settings.zoho_refresh_token),
-        )
-        if not value
-    ]
-    if missing:
-        raise ZohoNotConfigured(f"Zoho API access is not configured: set {', '.join(missing)}")
-    assert settings.zoho_client_id and settings.zoho_client_secret  # noqa: S101 - checked
-    assert settings.zoho_refresh_token  # noqa: S101 - checked
-    return ZohoConfig(
-        data_centre=settings.zoho_data_centre,
-        client_id=settings.zoho_client_id,
-        client_secret=settings.zoho_client_secret,
-        refresh_token=settings.zoho_refresh_token,
-        accounts_url=settings.zoho_accounts_url,
-        api_domain=settings.zoho_api_domain,
-    )
-
-
-def _secret(value: Any) -> str | None:
+def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
 class ZohoService:
+    """One tenant's Zoho org."""
+
     def __init__(
         self,
         settings: Settings,
         store: EventStore,
         *,
         tenant_id: str | None = None,
+        secrets: SecretStore | None = None,
         clock: Callable[[], datetime] = utc_now,
         after_commit: Callable[[], object] | None = None,
         client_factory: ClientFactory | None = None,
@@ -146,6 +159,7 @@ class ZohoService:
         self.settings = settings
         self.store = store
         self._tenant_id = tenant_id
+        self._secrets = secrets
         self._clock = clock
         self._after_commit = after_commit
         self._client_factory = client_factory or (lambda config: ZohoClient(config, sleep=sleep))
@@ -159,8 +173,31 @@ class ZohoService:
     def tenant_id(self) -> str:
         tenant = self._tenant_id or self.settings.zoho_tenant_id
         if not tenant:
-            raise ZohoNotConfigured("no tenant for Zoho: set MYMEDIC_ZOHO_TENANT_ID")
+            only = zoho_tenant_ids(self.settings)
+            if len(only) != 1:
+                raise ZohoNotConfigured(
+                    "no tenant for Zoho: name one (--tenant, ?tenant=); Zoho tenants: "
+                    + (", ".join(only) or "none")
+                )
+            tenant = only[0]
         return tenant
+
+    @property
+    def is_default(self) -> bool:
+        """The tenant of a one-tenant install (MYMEDIC_ZOHO_TENANT_ID, or the only Zoho
+        tenant when that is not set): its credentials may be the MYMEDIC_ZOHO_* settings."""
+        configured = self.settings.zoho_tenant_id
+        if configured is not None:
+            return configured == self.tenant_id
+        return zoho_tenant_ids(self.settings) == [self.tenant_id]
+
+    def secret(self, name: str) -> str | None:
+        """One of the tenant's webhook tokens (see ``connection.tenant_secret``)."""
+        return _secret(
+            tenant_secret(
+                self.settings, self._secrets, self.tenant_id, name, default=self.is_default
+            )
+        )
 
     def ingestor(self) -> ZohoIngestor:
         with self._lock:
@@ -181,35 +218,29 @@ class ZohoService:
     def client(self) -> ZohoClient:
         with self._lock:
             if self._client is None:
-                self._client = self._client_factory(zoho_config(self.settings))
+                try:
+                    config = zoho_config(
+                        self.settings,
+                        self._secrets,
+                        self.tenant_id,
+                        self.settings.zoho_dir,
+                        default=self.is_default,
+                    )
+                except (NotConnected, ConnectionError_) as exc:
+                    raise ZohoNotConfigured(str(exc)) from exc
+                self._client = self._client_factory(config)
             return self._client
 
     def modules(self) -> list[str]:
         return list(self.mapping.modules)
 
-    # --- the three paths -------------------------------------------------------------
+    def sync_order(self) -> list[str]:
+        """The mapped modules, parents first (the directory, then patients, their
+        visits, then money and feedback), so that a backfill rarely parks anything."""
+        modules = self.mapping.modules
+        return sorted(modules, key=lambda name: SYNC_ORDER.index(modules[name].entity))
 
-    def webhook(
-        self,
-        *,
-        method: str,
-        body: bytes,
-        query: Callable[[str], str | None],
-        header: Callable[[str], str | None],
-    ) -> HttpResponse:
-        secrets = WebhookSecrets(
-            channel_token=_secret(self.settings.zoho_webhook_token),
-            workflow_secret=_secret(self.settings.zoho_workflow_secret),
-        )
-        return handle_zoho_webhook(
-            method=method,
-            body=body,
-            query=query,
-            header=header,
-            secrets=secrets,
-            ingestor=self.ingestor,
-            fetcher=self.client,
-        )
+    # --- the three paths -------------------------------------------------------------
 
     def delta_sync(self, module: str) -> DeltaResult:
         return ZohoDeltaSync(self.client(), self.ingestor(), clock=self._clock).run(module)
@@ -261,16 +292,18 @@ class ZohoService:
         the configured channel token, until a week from now (less a minute). Run daily:
         enabling is idempotent, renews the expiry, and re-creates a channel that lapsed.
         Modules no longer mapped stay subscribed until their expiry, then lapse."""
-        token = _secret(self.settings.zoho_webhook_token)
+        token = self.secret(CHANNEL_TOKEN)
         if not token:
             raise ZohoNotConfigured(
-                "no channel token: set MYMEDIC_ZOHO_WEBHOOK_TOKEN (the webhook checks "
-                "every Notifications API callback against it)"
+                f"no channel token for tenant {self.tenant_id}: run `mymedic zoho connect "
+                f"--tenant {self.tenant_id}` (or, for a one-tenant install, set "
+                "MYMEDIC_ZOHO_WEBHOOK_TOKEN): the webhook checks every Notifications API "
+                "callback against it"
             )
         if len(token) > MAX_CHANNEL_TOKEN_CHARS:
             raise ZohoNotConfigured(
-                f"MYMEDIC_ZOHO_WEBHOOK_TOKEN has {len(token)} characters; Zoho's channel "
-                f"token takes at most {MAX_CHANNEL_TOKEN_CHARS}"
+                f"the channel token of {self.tenant_id} has {len(token)} characters; Zoho's "
+                f"channel token takes at most {MAX_CHANNEL_TOKEN_CHARS}"
             )
         parts = urlsplit(notify_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -323,20 +356,125 @@ class ZohoService:
                 self._client = None
 
 
+class ZohoTenants:
+    """The deployment's Zoho tenants: a :class:`ZohoService` each, built on first use
+    and kept; what the webhook and the jobs resolve a tenant through."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: EventStore,
+        *,
+        secrets: SecretStore | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        after_commit: Callable[[], object] | None = None,
+        client_factory: ClientFactory | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self._store = store
+        self._secrets = secrets
+        self._clock = clock
+        self._after_commit = after_commit
+        self._client_factory = client_factory
+        self._sleep = sleep
+        self._services: dict[str, ZohoService] = {}
+        self._lock = threading.Lock()
+
+    def tenant_ids(self) -> list[str]:
+        return zoho_tenant_ids(self.settings)
+
+    def is_tenant(self, tenant_id: str) -> bool:
+        return tenant_id in self.tenant_ids()
+
+    def default_tenant(self) -> str | None:
+        """The tenant a call that names none is for: the only one, or the configured
+        default of a one-tenant install."""
+        known = self.tenant_ids()
+        if len(known) == 1:
+            return known[0]
+        default = self.settings.zoho_tenant_id
+        return default if default in known else None
+
+    def service(self, tenant_id: str) -> ZohoService:
+        with self._lock:
+            found = self._services.get(tenant_id)
+            if found is None:
+                found = self._services[tenant_id] = ZohoService(
+                    self.settings,
+                    self._store,
+                    tenant_id=tenant_id,
+                    secrets=self._secrets,
+                    clock=self._clock,
+                    after_commit=self._after_commit,
+                    client_factory=self._client_factory,
+                    sleep=self._sleep,
+                )
+            return found
+
+    def tenant_of_channel(self, channel_id: str) -> str | None:
+        return next(
+            (tenant for tenant in self.tenant_ids() if str(channel_id_for(tenant)) == channel_id),
+            None,
+        )
+
+    def channel_token(self, tenant_id: str) -> str | None:
+        return self.service(tenant_id).secret(CHANNEL_TOKEN)
+
+    def workflow_secret(self, tenant_id: str) -> str | None:
+        return self.service(tenant_id).secret(WORKFLOW_SECRET)
+
+    def ingestor(self, tenant_id: str) -> ZohoIngestor:
+        return self.service(tenant_id).ingestor()
+
+    def fetcher(self, tenant_id: str) -> RecordFetcher:
+        return self.service(tenant_id).client()
+
+    def webhook(
+        self,
+        *,
+        method: str,
+        body: bytes,
+        query: Callable[[str], str | None],
+        header: Callable[[str], str | None],
+    ) -> HttpResponse:
+        return handle_zoho_webhook(method=method, body=body, query=query, header=header, orgs=self)
+
+    def close(self) -> None:
+        with self._lock:
+            for service in self._services.values():
+                service.close()
+            self._services.clear()
+
+
 def handle_zoho_job(
-    service: ZohoService, job: str, query: Callable[[str], str | None]
+    tenants: ZohoTenants, job: str, query: Callable[[str], str | None]
 ) -> HttpResponse:
-    """``POST /jobs/zoho-delta-sync`` and ``POST /jobs/zoho-backfill``, each for the
-    module named by ``?module=`` or every module of the mapping, in turn. A failing
-    module does not stop the others; the answer is then 503 (Zoho or the store was
-    unavailable: retry) or 502 (Zoho refused), with every module's outcome.
+    """``POST /jobs/zoho-<job>[?tenant=T]``: for the tenant named, else for every Zoho
+    tenant in turn (one failing tenant does not stop the others; the answer is then the
+    worst status, with every tenant's outcome). An unknown tenant is 404."""
+    named = query("tenant")
+    known = tenants.tenant_ids()
+    if named is not None and named not in known:
+        return error_response(404, "unknown_tenant", f"{named} has no Zoho mapping", job=job)
+    if not known:
+        return error_response(
+            503, "not_configured", "no Zoho tenant: no <tenant>.toml in the Zoho folder", job=job
+        )
+    chosen = [named] if named else known
+    if len(chosen) == 1:
+        return _tenant_job(tenants.service(chosen[0]), job, query)
+    outcomes = {tenant: _tenant_job(tenants.service(tenant), job, query) for tenant in chosen}
+    status = max(outcome.status for outcome in outcomes.values())
+    return HttpResponse(status, {"job": job, "tenants": {t: o.body for t, o in outcomes.items()}})
 
-    ``POST /jobs/zoho-renew-channels`` (daily) renews the Notifications API channel
-    (see :meth:`ZohoService.renew_channels`) with MYMEDIC_ZOHO_NOTIFY_URL: 200 with the
-    channel, 503 when not configured or Zoho is unavailable, 502 when Zoho refused.
 
-    ``POST /jobs/zoho-books-sync`` syncs Zoho Books invoices and customer payments (see
-    :meth:`ZohoService.books_sync`): 200 with the counts of each listing, else as above."""
+def _tenant_job(service: ZohoService, job: str, query: Callable[[str], str | None]) -> HttpResponse:
+    """One tenant's ``zoho-delta-sync``, ``zoho-backfill`` (each for the module named by
+    ``?module=`` or every module of the mapping, in turn; a failing module does not
+    stop the others; the answer is then 503 (Zoho or the store was unavailable: retry)
+    or 502 (Zoho refused), with every module's outcome), ``zoho-renew-channels`` (see
+    :meth:`ZohoService.renew_channels`) or ``zoho-books-sync``."""
     if job == RENEW_CHANNELS_JOB:
         return _single_job(
             service,
@@ -346,7 +484,7 @@ def handle_zoho_job(
     if job == BOOKS_SYNC_JOB:
         return _single_job(service, job, lambda: service.books_sync().to_dict())
     try:
-        modules = [query("module") or ""] if query("module") else service.modules()
+        modules = [query("module") or ""] if query("module") else service.sync_order()
         unknown = [module for module in modules if module not in service.mapping.modules]
     except ZohoNotConfigured as exc:
         return error_response(503, "not_configured", str(exc))

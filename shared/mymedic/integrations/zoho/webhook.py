@@ -3,18 +3,20 @@
 (a) Notifications API channel callbacks: a JSON object ``{server_time, query_params,
     module, resource_uri, ids, affected_fields, operation, channel_id, token}``. The
     ``token`` set when the channel was created is echoed back in every callback and is
-    the only authenticity check Zoho offers (no signature): it is compared, in constant
-    time, with the configured channel token. Only ids arrive, so the records are fetched
-    (``records_by_ids``) and ingested.
+    the only authenticity check Zoho offers (no signature): the channel id names the
+    tenant (each tenant's channel id is its own) and the token is compared, in constant
+    time, with that tenant's channel token. Only ids arrive, so the records are fetched
+    (``records_by_ids``) with that tenant's credentials and ingested.
 
 (b) Workflow-rule webhooks: the record itself. Configure the webhook in Zoho with
-    - URL ``.../webhooks/zoho?module=<module API name>`` (or a ``module`` key in the
-      body), method POST, body type raw JSON;
+    - URL ``.../webhooks/zoho?module=<module API name>&tenant=<tenant id>`` (the
+      tenant may be left out when the deployment serves one Zoho org; the module may
+      be a ``module`` key in the body), method POST, body type raw JSON;
     - a custom header ``X-Zoho-Webhook-Secret: <the shared secret>``;
     - a body holding the record's fields by API name, with at least ``id`` and
       ``Modified_Time`` (ISO 8601 with an offset): either the fields at the top level,
       or under ``data`` (an object, or a list of objects for several records).
-    The secret header is compared, in constant time, with the configured secret.
+    The secret header is compared, in constant time, with the tenant's secret.
 
 A wrong or missing token or secret answers 401 and writes nothing; an unknown module
 or a malformed body answers 400 or 422 naming the problem; an accepted call answers
@@ -29,7 +31,6 @@ import hmac
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -62,10 +63,23 @@ class RecordFetcher(Protocol):
     ) -> list[ZohoRecord]: ...
 
 
-@dataclass(frozen=True)
-class WebhookSecrets:
-    channel_token: str | None  # Notifications API channels' token
-    workflow_secret: str | None  # workflow-rule webhooks' shared secret
+class ZohoOrgs(Protocol):
+    """The Zoho tenants of the deployment, as the webhook needs them: which tenant a
+    channel or a URL names, its tokens, and (once authenticated) its ingestion."""
+
+    def tenant_of_channel(self, channel_id: str) -> str | None: ...
+
+    def default_tenant(self) -> str | None: ...
+
+    def is_tenant(self, tenant_id: str) -> bool: ...
+
+    def channel_token(self, tenant_id: str) -> str | None: ...
+
+    def workflow_secret(self, tenant_id: str) -> str | None: ...
+
+    def ingestor(self, tenant_id: str) -> ZohoIngestor: ...
+
+    def fetcher(self, tenant_id: str) -> RecordFetcher: ...
 
 
 class _Rejected(Exception):
@@ -95,12 +109,14 @@ def handle_zoho_webhook(
     body: bytes,
     query: Callable[[str], str | None],
     header: Callable[[str], str | None],
-    secrets: WebhookSecrets,
-    ingestor: Callable[[], ZohoIngestor],
-    fetcher: Callable[[], RecordFetcher],
+    orgs: ZohoOrgs,
 ) -> HttpResponse:
-    """``ingestor()`` and ``fetcher()`` are called only once the caller is
-    authenticated (building them may need settings an attacker should not probe)."""
+    """The tenant is decided by the call itself, never by a setting: a notification's
+    channel id (each tenant's channel has its own), a workflow webhook's ``?tenant=``
+    (needed when the deployment serves several Zoho orgs). An unknown channel or tenant
+    is refused exactly as a wrong token is, so that a caller learns nothing of which
+    tenants exist. The ingestion and the Zoho client are built only once the caller is
+    authenticated."""
     if method != "POST":
         return error_response(405, "method_not_allowed", "Zoho webhooks are sent with POST")
     if len(body) > MAX_BODY_BYTES:
@@ -108,13 +124,17 @@ def handle_zoho_webhook(
     try:
         secret = header(SECRET_HEADER)
         if secret is not None:
-            if not same_secret(secret, secrets.workflow_secret):
-                raise _unauthorized(f"{SECRET_HEADER} is wrong")
             shape = "workflow"
-            stats, received = _workflow(body, query, ingestor)
+            tenant = query("tenant") or orgs.default_tenant()
+            known = tenant is not None and orgs.is_tenant(tenant)
+            expected = orgs.workflow_secret(tenant) if known and tenant else None
+            if not same_secret(secret, expected) or tenant is None:
+                raise _unauthorized(f"{SECRET_HEADER} is wrong")
+            stats, received = _workflow(body, query, orgs.ingestor(tenant))
         else:
             shape = "notification"
-            stats, received = _notification(body, secrets, ingestor, fetcher)
+            tenant, payload = _notification_tenant(body, orgs)
+            stats, received = _notification(payload, orgs.ingestor(tenant), orgs.fetcher(tenant))
     except _Rejected as rejected:
         return rejected.response
     except ZohoNotConfigured as exc:
@@ -128,7 +148,24 @@ def handle_zoho_webhook(
         return error_response(502, "zoho_error", str(exc))
     except (ConcurrencyConflict, EventIdReused, TransientBackendError) as exc:
         return error_response(503, "unavailable", f"try again: {type(exc).__name__}")
-    return HttpResponse(200, {"shape": shape, "received": received, **stats.to_dict()})
+    return HttpResponse(
+        200, {"shape": shape, "tenant_id": tenant, "received": received, **stats.to_dict()}
+    )
+
+
+def _notification_tenant(body: bytes, orgs: ZohoOrgs) -> tuple[str, dict[str, Any]]:
+    """The authenticated tenant of a channel callback, and the callback."""
+    try:
+        payload = _json_object(body)
+    except _Rejected:
+        raise _unauthorized(f"neither {SECRET_HEADER} nor a channel token") from None
+    token = payload.get("token")
+    channel = payload.get("channel_id")
+    tenant = orgs.tenant_of_channel(str(channel)) if isinstance(channel, str | int) else None
+    expected = orgs.channel_token(tenant) if tenant is not None else None
+    if not isinstance(token, str) or not same_secret(token, expected) or tenant is None:
+        raise _unauthorized("the channel token is missing or wrong")
+    return tenant, payload
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -156,22 +193,11 @@ def _known_module(ingestor: ZohoIngestor, module: Any, where: str) -> str:
 
 
 def _notification(
-    body: bytes,
-    secrets: WebhookSecrets,
-    ingestor_for: Callable[[], ZohoIngestor],
-    fetcher_for: Callable[[], RecordFetcher],
+    payload: dict[str, Any], ingestor: ZohoIngestor, fetcher: RecordFetcher
 ) -> tuple[IngestStats, int]:
-    try:
-        payload = _json_object(body)
-    except _Rejected:
-        raise _unauthorized(f"neither {SECRET_HEADER} nor a channel token") from None
-    token = payload.get("token")
-    if not isinstance(token, str) or not same_secret(token, secrets.channel_token):
-        raise _unauthorized("the channel token is missing or wrong")
     missing = sorted(_NOTIFICATION_KEYS - set(payload))
     if missing:
         raise _reject(400, "invalid_notification", f"missing {', '.join(missing)}", missing[0])
-    ingestor = ingestor_for()
     module = _known_module(ingestor, payload["module"], "module")
     ids = payload["ids"]
     if not isinstance(ids, list) or len(ids) > MAX_RECORDS:
@@ -182,15 +208,14 @@ def _notification(
     if not wanted:
         return IngestStats(), 0
     fields = mapping_fields(ingestor.mapping, module)
-    records = fetcher_for().records_by_ids(module, wanted, fields)
+    records = fetcher.records_by_ids(module, wanted, fields)
     return ingestor.ingest(records, "webhook"), len(records)
 
 
 def _workflow(
-    body: bytes, query: Callable[[str], str | None], ingestor_for: Callable[[], ZohoIngestor]
+    body: bytes, query: Callable[[str], str | None], ingestor: ZohoIngestor
 ) -> tuple[IngestStats, int]:
     payload = _json_object(body)
-    ingestor = ingestor_for()
     named = query("module") or None
     module = _known_module(
         ingestor,
@@ -209,7 +234,7 @@ def _workflow_record(module: str, item: Any, index: int) -> ZohoRecord:
     where = f"data[{index}]"
     if not isinstance(item, dict):
         raise _reject(422, "invalid_record", "a record must be a JSON object", where)
-    fields = {key: value for key, value in item.items() if key != "module"}
+    fields = {key: value for key, value in item.items() if key not in ("module", "tenant")}
     record_id = str(fields.get("id") or fields.get("Id") or "")
     if not _RECORD_ID.match(record_id):
         raise _reject(422, "invalid_record", "the record has no valid id", f"{where}.id")
