@@ -193,6 +193,8 @@ class FakeZoho:
                     methods=["GET", "POST", "DELETE"],
                     endpoint="watch",
                 ),
+                Rule("/crm/<version>/users", methods=["GET"], endpoint="users"),
+                Rule("/crm/<version>/users/<user_id>", methods=["GET"], endpoint="user"),
                 Rule("/crm/<version>/<module>", methods=["GET"], endpoint="records"),
             ]
         )
@@ -509,6 +511,53 @@ class FakeZoho:
         data = [{"id": row["id"], **{f: row.get(f) for f in fields if f != "id"}} for row in chunk]
         return _json({"data": data, "info": info})
 
+    # -- Users API ------------------------------------------------------------------
+    # CRM users are kept as the records of module "Users" (add_records("Users", ...)):
+    # each with id, full_name, email, role, profile, status, Modified_Time and
+    # created_time, plus the org's custom user fields.
+
+    def _users(self, request: Request, version: str) -> Response:
+        args = request.args
+        kind = args.get("type", "AllUsers")
+        if kind not in ("AllUsers", "ActiveUsers", "DeactiveUsers", "AdminUsers"):
+            return _error(400, "INVALID_DATA", "invalid type")
+        page, per_page = _int(args.get("page"), 1), _int(args.get("per_page"), 200)
+        if page is None or page < 1 or per_page is None or not 1 <= per_page <= 200:
+            return _error(400, "INVALID_DATA", "invalid page or per_page")
+        since = None
+        if request.headers.get("If-Modified-Since"):
+            try:
+                since = _parse_time(request.headers["If-Modified-Since"])
+            except ValueError:
+                return _error(400, "INVALID_DATA", "invalid If-Modified-Since")
+        with self._lock:
+            users = list(self._store.records.get("Users", {}).values())
+            times = dict(self._store.modified.get("Users", {}))
+        if kind == "ActiveUsers":
+            users = [user for user in users if user.get("status", "active") == "active"]
+        elif kind == "DeactiveUsers":
+            users = [user for user in users if user.get("status") == "disabled"]
+        if since is not None:
+            users = [user for user in users if times[user["id"]] > since]
+        users.sort(key=_id_key)
+        chunk = users[(page - 1) * per_page : page * per_page]
+        if not chunk:
+            return Response(status=204)
+        info = {
+            "per_page": per_page,
+            "count": len(chunk),
+            "page": page,
+            "more_records": page * per_page < len(users),
+        }
+        return _json({"users": chunk, "info": info})
+
+    def _user(self, request: Request, version: str, user_id: str) -> Response:
+        with self._lock:
+            user = self._store.records.get("Users", {}).get(user_id)
+        if user is None:
+            return _error(400, "INVALID_DATA", "the user does not exist", {"id": user_id})
+        return _json({"users": [user]})
+
     # -- Bulk Read API ------------------------------------------------------------
 
     def _bulk_create(self, request: Request, version: str) -> Response:
@@ -520,6 +569,8 @@ class FakeZoho:
         module = module_ref.get("api_name") if isinstance(module_ref, dict) else None
         if not isinstance(module, str) or not module:
             return _error(400, "INVALID_DATA", "query.module.api_name is required")
+        if module == "Users":
+            return _error(400, "INVALID_MODULE", "the module is not supported for Bulk Read")
         if body.get("file_type", "csv") != "csv":
             return _error(400, "INVALID_DATA", "only csv is supported for this module")
         page = _int(query.get("page"), 1)

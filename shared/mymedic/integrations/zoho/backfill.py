@@ -37,6 +37,7 @@ from mymedic.app.commands import utc_now
 from mymedic.domain import events as e
 from mymedic.domain.envelope import Metadata, build_envelope
 from mymedic.integrations.zoho.client import (
+    USERS,
     BulkReadFailed,
     BulkReadJob,
     ZohoAuthError,
@@ -60,6 +61,7 @@ log = logging.getLogger(__name__)
 # (rows done, rows in total if known) for a progress bar.
 Progress = Callable[[int, int | None], None]
 CSV_FIELD_LIMIT = 1 << 24  # a long text field is not an error
+LISTED_JOB = "rest-listing"  # the "job" of a module read through REST
 _RECORD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -133,6 +135,8 @@ class ZohoBackfill:
                 result.already_finished = result.finished = True
                 return result
             state = BackfillState(version=state.version)
+        if module == USERS:
+            return self._listed(module, fields, state, result, progress)
         done_before = 0  # rows of the pages finished in this run, for the progress bar
         while max_pages is None or result.pages < max_pages:
             if state.job_id is None:
@@ -158,6 +162,35 @@ class ZohoBackfill:
             state = self._record(module, state, finished=True)
             result.finished = True
             break
+        return result
+
+    def _listed(
+        self,
+        module: str,
+        fields: list[str],
+        state: BackfillState,
+        result: BackfillResult,
+        progress: Progress | None,
+    ) -> BackfillResult:
+        """A module Bulk Read does not serve (the Users API), read whole through REST:
+        a few hundred records at most; a rerun after a crash reads them again (each
+        version is recognised)."""
+        rows = 0
+
+        def counted(records: Iterator[ZohoRecord]) -> Iterator[Item]:
+            nonlocal rows
+            for record in records:
+                rows += 1
+                if progress is not None:
+                    progress(rows, None)
+                yield record
+
+        result.stats.add(
+            self._ingestor.ingest(counted(self._client.records(module, fields)), "backfill")
+        )
+        result.rows, result.pages, result.job_id = rows, 1, LISTED_JOB
+        self._record(module, state, job_id=LISTED_JOB, rows_committed=rows, finished=True)
+        result.finished = True
         return result
 
     # --- one page ----------------------------------------------------------------------

@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_PER_PAGE = 200  # the records API's per_page ceiling
+# The Users API, not a records module: CRM users (clinicians, for most clinics) are
+# listed at /users, with no Bulk Read. Its records carry Modified_Time and created_time.
+USERS = "Users"
 IDS_PER_REQUEST = 100  # the records API's ceiling for ids=
 # Page numbers reach only the first 2,000 records of a listing; beyond, page_token.
 PAGE_NUMBER_WINDOW = 2000
@@ -202,6 +205,9 @@ class ZohoClient:
             if modified_since.tzinfo is None:
                 raise ValueError("modified_since must be timezone-aware")
             headers["If-Modified-Since"] = modified_since.isoformat(timespec="seconds")
+        if module == USERS:
+            yield from self._users(headers, per_page, on_malformed)
+            return
         base = {
             "fields": _field_list(fields),
             "per_page": str(per_page),
@@ -237,6 +243,33 @@ class ZohoClient:
             if not isinstance(page_token, str) or not page_token:
                 raise ZohoError(f"{module}: more records, but no next_page_token to reach them")
 
+    def _users(
+        self,
+        headers: dict[str, str],
+        per_page: int,
+        on_malformed: Callable[[str, dict[str, Any], str], None] | None,
+    ) -> Iterator[ZohoRecord]:
+        """Every CRM user (active or not: a clinician who left still did past visits),
+        page by page; the Users API takes no field list and no sort."""
+        path = f"/crm/{self._config.api_version}/users"
+        page = 1
+        while True:
+            params = {"type": "AllUsers", "page": str(page), "per_page": str(per_page)}
+            response = self._call("GET", path, params=params, headers=headers)
+            if response.status_code == 204:
+                return
+            body = _json_object(response)
+            for item in _list(body.get("users")):
+                try:
+                    yield _to_record(USERS, _user_fields(item))
+                except MalformedRecord as bad:
+                    if on_malformed is None or not isinstance(item, dict):
+                        raise
+                    on_malformed(USERS, item, bad.reason)
+            if not (body.get("info") or {}).get("more_records"):
+                return
+            page += 1
+
     def records_by_ids(
         self, module: str, ids: Sequence[str], fields: Sequence[str]
     ) -> list[ZohoRecord]:
@@ -245,6 +278,8 @@ class ZohoClient:
         wanted = list(dict.fromkeys(ids))
         if any(not record_id or "," in record_id for record_id in wanted):
             raise ValueError("record ids must be non-empty and contain no comma")
+        if module == USERS:
+            return self._users_by_ids(wanted)
         path = f"/crm/{self._config.api_version}/{module}"
         field_list = _field_list(fields)
         found: list[ZohoRecord] = []
@@ -256,6 +291,20 @@ class ZohoClient:
                 continue
             data = _list(_json_object(response).get("data"))
             found.extend(_to_record(module, item) for item in data)
+        return found
+
+    def _users_by_ids(self, ids: Sequence[str]) -> list[ZohoRecord]:
+        found: list[ZohoRecord] = []
+        for user_id in ids:
+            _check_name(user_id, "user id")
+            path = f"/crm/{self._config.api_version}/users/{user_id}"
+            response = self._call("GET", path)
+            if response.status_code == 204:
+                continue
+            found += [
+                _to_record(USERS, _user_fields(item))
+                for item in _list(_json_object(response).get("users"))
+            ]
         return found
 
     # -- Bulk Read API ------------------------------------------------------------
@@ -675,6 +724,13 @@ def _to_record(module: str, data: Any) -> ZohoRecord:
     if when.tzinfo is None:
         raise MalformedRecord(module, record_id, "Modified_Time without an offset")
     return ZohoRecord(module=module, record_id=str(record_id), modified_time=when, fields=data)
+
+
+def _user_fields(data: Any) -> Any:
+    """A user as a record: the Users API spells the creation time ``created_time``."""
+    if isinstance(data, dict) and "Created_Time" not in data and "created_time" in data:
+        return {**data, "Created_Time": data["created_time"]}
+    return data
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
