@@ -23,6 +23,17 @@ def demo(
     out: Annotated[Path, typer.Option(help="Output folder (its data/ is rebuilt).")] = Path("out"),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic chain.")] = 7,
     appointments: Annotated[int, typer.Option(help="About this many bookings.")] = 3000,
+    source: Annotated[
+        str,
+        typer.Option(
+            help="commands: the chain as MyMedic commands (quick). zoho: the same chain as "
+            "each tenant's Zoho CRM, served over HTTP by a faithful fake, backfilled, then "
+            "its later changes as notifications and the daily delta sync."
+        ),
+    ] = "commands",
+    zoho_days: Annotated[
+        int, typer.Option(help="With --source zoho: the last days that arrive after the backfill.")
+    ] = 30,
 ) -> None:
     """Generate a synthetic clinic chain, push it and its payment gateway's webhooks
     through the HTTP handler, build the read models and warehouse, reconcile every day,
@@ -34,27 +45,26 @@ def demo(
     from mymedic.reports.export import to_csv
     from mymedic.server import create_server
 
+    if source not in ("commands", "zoho"):
+        console.print("[red]--source is commands or zoho")
+        raise typer.Exit(2)
     data_dir = out / "data"
     shutil.rmtree(data_dir, ignore_errors=True)
     # Fresh secrets each run for the demo's tokens and its one Razorpay account.
     webhook_secret = secrets.token_urlsafe(32)
-    settings = settings_for(data_dir).model_copy(
-        update={
-            "jwt_secret": SecretStr(secrets.token_urlsafe(48)),
-            "jwt_algorithm": "HS256",
-            "razorpay_webhook_secret": SecretStr(webhook_secret),
-            "payments_tenant_id": "demo-gateway",
-        }
-    )
+    settings = demo_settings(settings_for(data_dir), webhook_secret)
     platform = bootstrap(settings)
     entrypoints.use_platform(platform)
     client = create_server().test_client()
     commands = generate(seed=seed, appointments=appointments)
     traffic = attach_gateway(commands, seed=seed, now=platform.clock())
-    tokens = _admin_tokens(settings, {c.body["tenant_id"] for c in commands})
+    tokens = admin_tokens(settings, {c.body["tenant_id"] for c in commands})
     started = time.perf_counter()
     with progress_bar() as progress:
-        rejected = _post_commands(client, commands, tokens, progress)
+        if source == "commands":
+            rejected = _post_commands(client, commands, tokens, progress)
+        else:
+            rejected = _through_zoho(platform, client, commands, tokens, zoho_days, seed)
         elapsed = time.perf_counter() - started
         webhooks = _send_gateway_traffic(client, platform, traffic, webhook_secret)
         task = progress.add_task(
@@ -69,11 +79,12 @@ def demo(
     csv_path = reports / "rpt_patient_volume.csv"
     csv_path.write_text(to_csv(rows, columns), encoding="utf-8")
     _print_patient_volume(rows)
-    accepted = len(commands) - sum(rejected.values())
-    console.print(
-        f"{accepted} commands accepted in {elapsed:.1f} s ({accepted / elapsed:.0f}/s), "
-        f"{sum(rejected.values())} rejected {dict(rejected) or ''}"
-    )
+    if source == "commands":
+        accepted = len(commands) - sum(rejected.values())
+        console.print(
+            f"{accepted} commands accepted in {elapsed:.1f} s ({accepted / elapsed:.0f}/s), "
+            f"{sum(rejected.values())} rejected {dict(rejected) or ''}"
+        )
     dead = platform.store.dead_letters()
     if dead:
         console.print(f"[red]{len(dead)} events in the dead letters: mymedic dead-letters list")
@@ -90,7 +101,19 @@ def demo(
         raise typer.Exit(1)
 
 
-def _admin_tokens(settings: Any, tenants: set[str]) -> dict[str, str]:
+def demo_settings(settings: Any, webhook_secret: str) -> Any:
+    """The demo's settings: its own token secret and its one Razorpay account's."""
+    return settings.model_copy(
+        update={
+            "jwt_secret": SecretStr(secrets.token_urlsafe(48)),
+            "jwt_algorithm": "HS256",
+            "razorpay_webhook_secret": SecretStr(webhook_secret),
+            "payments_tenant_id": "demo-gateway",
+        }
+    )
+
+
+def admin_tokens(settings: Any, tenants: set[str]) -> dict[str, str]:
     """The demo signs its own tokens: an admin of each tenant."""
     from mymedic.app.auth import Role, auth_config, issue_token
 
@@ -102,6 +125,16 @@ def _admin_tokens(settings: Any, tenants: set[str]) -> dict[str, str]:
         )
         for tenant in tenants
     }
+
+
+def poster(client: Any) -> Any:
+    """``post(path, body, headers) -> (status, json)`` over the test client."""
+
+    def post(path: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+        response = client.post(path, json=body, headers=headers)
+        return response.status_code, response.get_json(silent=True)
+
+    return post
 
 
 def _post_commands(
@@ -121,6 +154,33 @@ def _post_commands(
                 console.print(f"[yellow]{command.name}: {response.status_code} {response.json}")
         progress.advance(task)
     return rejected
+
+
+def _through_zoho(
+    platform: Any, client: Any, commands: list[Any], tokens: dict[str, str], days: int, seed: int
+) -> Counter[int]:
+    """The chain as each tenant's Zoho org: backfilled as it stood ``days`` before the
+    end, the rest as notifications and delta syncs (see ``demo.zoho_path``)."""
+    from datetime import timedelta
+
+    from mymedic.demo.zoho_path import run_zoho_path
+
+    cut = max(command.at for command in commands) - timedelta(days=days)
+    started = time.perf_counter()
+    outcome = run_zoho_path(platform, commands, poster(client), tokens, cut=cut, seed=seed)
+    rows = sum(sum(modules.values()) for modules in outcome.backfilled.values())
+    console.print(
+        f"Zoho: {rows} records backfilled as of {cut:%Y-%m-%d}, then "
+        f"{outcome.notifications} notifications ({outcome.lost} lost, caught by "
+        f"{outcome.delta_runs} delta syncs) and {outcome.commands} MyMedic commands, in "
+        f"{time.perf_counter() - started:.1f} s; {outcome.quarantined} quarantined"
+    )
+    refused: Counter[int] = Counter()
+    for what, status, answer in outcome.refused:
+        refused[status] += 1
+        if sum(refused.values()) <= 3:
+            console.print(f"[yellow]{what}: {status} {answer}")
+    return refused
 
 
 def _send_gateway_traffic(client: Any, platform: Any, traffic: Any, secret: str) -> Counter[int]:

@@ -74,6 +74,16 @@ MODALITIES = (
 )
 
 
+# The equipment in each modality's room (codes of synthetic scanner models).
+EQUIPMENT: dict[str, tuple[str, ...]] = {
+    "MRI": ("mr-1-5t", "mr-knee-coil"),
+    "CT": ("ct-64-slice",),
+    "XRAY": ("dr-digital",),
+    "USG": ("us-console", "us-linear-probe"),
+    "CONSULT": (),
+}
+
+
 @dataclass(frozen=True)
 class TenantSpec:
     tenant_id: str
@@ -318,6 +328,7 @@ def _directory(state: _TenantState, prices: PriceBook) -> list[DemoCommand]:
                 room_id=room,
                 display_name=f"{modality.code} room 1",
                 modalities=[modality.code],
+                equipment=list(EQUIPMENT[modality.code]),
             )
             add(
                 branch,

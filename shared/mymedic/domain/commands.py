@@ -138,6 +138,8 @@ class RegisterRoom(Command):
     room_id: Identifier
     display_name: ShortText
     modalities: Codes
+    # The equipment in the room (scanner models, coils...), as codes.
+    equipment: Annotated[list[Identifier], Field(max_length=50)] = Field(default_factory=list)
 
     def entity_id(self) -> str:
         return self.room_id
