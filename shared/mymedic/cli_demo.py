@@ -42,7 +42,6 @@ def demo(
     from mymedic.bootstrap import bootstrap
     from mymedic.demo.gateway import attach_gateway
     from mymedic.demo.generator import generate
-    from mymedic.reports.export import to_csv
     from mymedic.server import create_server
 
     if source not in ("commands", "zoho"):
@@ -64,7 +63,7 @@ def demo(
         if source == "commands":
             rejected = _post_commands(client, commands, tokens, progress)
         else:
-            rejected = _through_zoho(platform, client, commands, tokens, zoho_days, seed)
+            rejected = _through_zoho(platform, client, commands, tokens, days=zoho_days, seed=seed)
         elapsed = time.perf_counter() - started
         webhooks = _send_gateway_traffic(client, platform, traffic, webhook_secret)
         task = progress.add_task(
@@ -72,13 +71,7 @@ def demo(
         )
         platform.catch_up(progress=lambda n: progress.advance(task, n))
     _close_the_books(platform, commands, out)
-    rows = platform.warehouse.query("rpt_patient_volume")
-    columns = platform.warehouse.columns("rpt_patient_volume")
-    reports = out / "reports"
-    reports.mkdir(parents=True, exist_ok=True)
-    csv_path = reports / "rpt_patient_volume.csv"
-    csv_path.write_text(to_csv(rows, columns), encoding="utf-8")
-    _print_patient_volume(rows)
+    csv_path = _write_patient_volume(platform, out)
     if source == "commands":
         accepted = len(commands) - sum(rejected.values())
         console.print(
@@ -99,6 +92,20 @@ def demo(
         console.print(f"[red]webhooks refused: {refused}")
     if rejected or dead or refused:
         raise typer.Exit(1)
+
+
+def _write_patient_volume(platform: Any, out: Path) -> Path:
+    """Report 1, printed and written as CSV."""
+    from mymedic.reports.export import to_csv
+
+    rows = platform.warehouse.query("rpt_patient_volume")
+    columns = platform.warehouse.columns("rpt_patient_volume")
+    reports = out / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    csv_path = reports / "rpt_patient_volume.csv"
+    csv_path.write_text(to_csv(rows, columns), encoding="utf-8")
+    _print_patient_volume(rows)
+    return csv_path
 
 
 def demo_settings(settings: Any, webhook_secret: str) -> Any:
@@ -157,7 +164,7 @@ def _post_commands(
 
 
 def _through_zoho(
-    platform: Any, client: Any, commands: list[Any], tokens: dict[str, str], days: int, seed: int
+    platform: Any, client: Any, commands: list[Any], tokens: dict[str, str], *, days: int, seed: int
 ) -> Counter[int]:
     """The chain as each tenant's Zoho org: backfilled as it stood ``days`` before the
     end, the rest as notifications and delta syncs (see ``demo.zoho_path``)."""

@@ -130,9 +130,7 @@ def test_the_zoho_path_took_every_record_as_zoho_delivers_them(paths: Paths) -> 
 def _rows(platform: Platform, spec: catalog.ReportSpec, tenant: str) -> list[tuple[Any, ...]]:
     columns, rows = catalog.run(platform.warehouse, spec, tenant, now=NOW)
     kept = [column for column in columns if column not in EXCLUDED.get(spec.name, ())]
-    return sorted(
-        (tuple(row[column] for column in kept) for row in rows), key=lambda row: repr(row)
-    )
+    return sorted((tuple(row[column] for column in kept) for row in rows), key=repr)
 
 
 @pytest.mark.parametrize("spec", catalog.REPORTS, ids=[spec.name for spec in catalog.REPORTS])

@@ -124,108 +124,99 @@ def run_zoho_path(
             after_commit=platform.relay.drain,
             client_factory=client,
         )
+        run = _Run(tenants, orgs, fakes, post, tokens, outcome, progress)
         try:
             # The policy first: cancellations in the backfill forfeit deposits under it.
-            _send(post, tokens, [c for c in ours if c.name == "set_cancellation_policy"], outcome)
-            _backfill(tenants, orgs, fakes, cut, outcome, progress)
-            _send(
-                post,
-                tokens,
-                [c for c in ours if c.at <= cut and c.name != "set_cancellation_policy"],
-                outcome,
-            )
-            _later(tenants, orgs, fakes, post, tokens, ours, cut, seed, outcome, progress)
+            run.send([c for c in ours if c.name == "set_cancellation_policy"])
+            run.backfill(cut)
+            run.send([c for c in ours if c.at <= cut and c.name != "set_cancellation_policy"])
+            run.later([c for c in ours if c.at > cut], cut, random.Random(seed * 104729 + 3))
         finally:
             tenants.close()
     return outcome
 
 
-def _backfill(
-    tenants: ZohoTenants,
-    orgs: dict[str, ZohoOrg],
-    fakes: dict[str, FakeZoho],
-    cut: datetime,
-    outcome: ZohoPathOutcome,
-    progress: Callable[[str], None] | None,
-) -> None:
-    for tenant, org in sorted(orgs.items()):
-        fake = fakes[tenant]
-        for module, records in org.as_of(cut).items():
-            fake.add_records(module, records)
-        service = tenants.service(tenant)
-        counts: dict[str, int] = {}
-        for module in service.sync_order():
-            result = service.backfill(module, poll_seconds=0)
-            counts[module] = result.rows
-            outcome.quarantined += result.stats.quarantined
-            if progress is not None:
-                progress(f"{tenant}: {module} backfilled ({result.rows} records)")
-        outcome.backfilled[tenant] = counts
-        service.renew_channels(NOTIFY_URL)
+@dataclass
+class _Run:
+    tenants: ZohoTenants
+    orgs: dict[str, ZohoOrg]
+    fakes: dict[str, FakeZoho]
+    post: Post
+    tokens: dict[str, str]
+    outcome: ZohoPathOutcome
+    progress: Callable[[str], None] | None
 
+    def say(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
 
-def _later(
-    tenants: ZohoTenants,
-    orgs: dict[str, ZohoOrg],
-    fakes: dict[str, FakeZoho],
-    post: Post,
-    tokens: dict[str, str],
-    ours: list[DemoCommand],
-    cut: datetime,
-    seed: int,
-    outcome: ZohoPathOutcome,
-    progress: Callable[[str], None] | None,
-) -> None:
-    """Every change after the cut, in time order: Zoho's as notifications (some lost),
-    MyMedic's own as commands; the delta sync at the end of each day."""
-    rng = random.Random(seed * 104729 + 3)
-    items: list[tuple[datetime, str, Change | DemoCommand]] = [
-        (change.at, tenant, change) for tenant, org in orgs.items() for change in org.after(cut)
-    ]
-    items += [(c.at, c.body["tenant_id"], c) for c in ours if c.at > cut]
-    items.sort(key=lambda item: item[0])
-    day = None
-    for at, tenant, item in items:
-        if day is not None and at.date() != day:
-            _delta(tenants, outcome)
-        day = at.date()
-        if isinstance(item, DemoCommand):
-            _send(post, tokens, [item], outcome)
-            continue
-        fake = fakes[tenant]
-        fake.add_records(item.module, [item.record])
-        if rng.random() < LOST_NOTIFICATIONS:
-            outcome.lost += 1
-            continue
-        body = fake.callback(channel_id_for(tenant), item.module, [item.record_id], item.operation)
-        status, answer = post("/webhooks/zoho", body, {})
-        outcome.notifications += 1
-        if status != 200:
-            outcome.refused.append(("/webhooks/zoho", status, answer))
-        else:
-            outcome.quarantined += int(answer.get("quarantined", 0))
-    _delta(tenants, outcome)
-    if progress is not None:
-        progress(
-            f"{outcome.notifications} notifications, {outcome.lost} lost and caught by "
-            f"{outcome.delta_runs} delta syncs"
+    def backfill(self, cut: datetime) -> None:
+        for tenant, org in sorted(self.orgs.items()):
+            fake = self.fakes[tenant]
+            for module, records in org.as_of(cut).items():
+                fake.add_records(module, records)
+            service = self.tenants.service(tenant)
+            counts: dict[str, int] = {}
+            for module in service.sync_order():
+                result = service.backfill(module, poll_seconds=0)
+                counts[module] = result.rows
+                self.outcome.quarantined += result.stats.quarantined
+                self.say(f"{tenant}: {module} backfilled ({result.rows} records)")
+            self.outcome.backfilled[tenant] = counts
+            service.renew_channels(NOTIFY_URL)
+
+    def later(self, ours: list[DemoCommand], cut: datetime, rng: random.Random) -> None:
+        """Every change after the cut, in time order: Zoho's as notifications (some
+        lost), MyMedic's own as commands; the delta sync at the end of each day."""
+        items: list[tuple[datetime, str, Change | DemoCommand]] = [
+            (change.at, tenant, change)
+            for tenant, org in self.orgs.items()
+            for change in org.after(cut)
+        ]
+        items += [(c.at, c.body["tenant_id"], c) for c in ours]
+        items.sort(key=lambda item: item[0])
+        day = None
+        for at, tenant, item in items:
+            if day is not None and at.date() != day:
+                self.delta()
+            day = at.date()
+            if isinstance(item, DemoCommand):
+                self.send([item])
+            else:
+                self.notify(tenant, item, lost=rng.random() < LOST_NOTIFICATIONS)
+        self.delta()
+        self.say(
+            f"{self.outcome.notifications} notifications, {self.outcome.lost} lost and caught "
+            f"by {self.outcome.delta_runs} delta syncs"
         )
 
+    def notify(self, tenant: str, change: Change, *, lost: bool) -> None:
+        fake = self.fakes[tenant]
+        fake.add_records(change.module, [change.record])
+        if lost:
+            self.outcome.lost += 1
+            return
+        body = fake.callback(
+            channel_id_for(tenant), change.module, [change.record_id], change.operation
+        )
+        status, answer = self.post("/webhooks/zoho", body, {})
+        self.outcome.notifications += 1
+        if status != 200:
+            self.outcome.refused.append(("/webhooks/zoho", status, answer))
+        else:
+            self.outcome.quarantined += int(answer.get("quarantined", 0))
 
-def _delta(tenants: ZohoTenants, outcome: ZohoPathOutcome) -> None:
-    for tenant in tenants.tenant_ids():
-        service = tenants.service(tenant)
-        for module in service.sync_order():
-            outcome.quarantined += service.delta_sync(module).stats.quarantined
-    outcome.delta_runs += 1
+    def delta(self) -> None:
+        for tenant in self.tenants.tenant_ids():
+            service = self.tenants.service(tenant)
+            for module in service.sync_order():
+                self.outcome.quarantined += service.delta_sync(module).stats.quarantined
+        self.outcome.delta_runs += 1
 
-
-def _send(
-    post: Post, tokens: dict[str, str], commands: list[DemoCommand], outcome: ZohoPathOutcome
-) -> None:
-    for command in commands:
-        headers = {"Authorization": tokens[command.body["tenant_id"]]}
-        status, answer = post(f"/commands/{command.name}", command.body, headers)
-        outcome.commands += 1
-        if status != 201:
-            outcome.refused.append((command.name, status, answer))
+    def send(self, commands: list[DemoCommand]) -> None:
+        for command in commands:
+            headers = {"Authorization": self.tokens[command.body["tenant_id"]]}
+            status, answer = self.post(f"/commands/{command.name}", command.body, headers)
+            self.outcome.commands += 1
+            if status != 201:
+                self.outcome.refused.append((command.name, status, answer))
