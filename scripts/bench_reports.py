@@ -456,6 +456,7 @@ GENERATOR: tuple[str, ...] = (
         '{tenant}', b.branch_id, 'rm-' || b.branch_id || '-' || r,
         'Room ' || (r + 1) || case when v = 1 then ' (renovated)' else '' end,
         ['MRI', 'CT', 'XRAY', 'US', 'US,XRAY', 'CONSULT'][r + 1],
+        ['MRI-3T,COIL-KNEE', 'CT-128', 'DR-1', null, 'US-1,DR-1', null][r + 1],
         timestamptz '2020-06-01 04:30:00+00'
             + to_days(v * (300 + (b.branch_no * 41 + r * 67) % 1000)),
         'ev-rm-' || b.branch_id || '-' || r || '-' || v

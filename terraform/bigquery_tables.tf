@@ -109,6 +109,21 @@ resource "google_bigquery_table" "fct_appointment_revenue" {
   schema              = file("${path.module}/bigquery/schemas/fct_appointment_revenue.json")
 }
 
+resource "google_bigquery_table" "fct_complaint" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "fct_complaint"
+  description         = "One row per patient complaint, at its latest status: open, resolved or closed. opened_at is when it was recorded (the event's occurred_at); resolved_at when it was last resolved or closed (null while open, and again once reopened). branch_id is the branch that recorded it (null when none did). Its text, personal data, never reaches the warehouse: complaint_category is a code."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/fct_complaint.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "opened_at"
+  }
+}
+
 resource "google_bigquery_table" "fct_forfeiture" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
@@ -293,7 +308,7 @@ resource "google_bigquery_table" "hist_room" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "hist_room"
-  description         = "Every registration of a room, one row per version (as hist_clinician): the marts' dim_room closes each version with the next one (SCD type 2). modalities is the comma-separated list of modality codes the room serves."
+  description         = "Every registration of a room, one row per version (as hist_clinician): the marts' dim_room closes each version with the next one (SCD type 2). modalities is the comma-separated list of modality codes the room serves, equipment that of the equipment codes in it (scanner models, coils; null when none is listed)."
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/hist_room.json")

@@ -30,7 +30,7 @@ resource "google_bigquery_table" "dim_room" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "dim_room"
-  description         = "Rooms as an SCD type 2 dimension: one row per version of hist_room, valid from its registration (valid_from, inclusive) to the next one's (valid_to, exclusive; null for the version in force, is_current). Rooms carry no equipment list: there is no dim_equipment."
+  description         = "Rooms as an SCD type 2 dimension: one row per version of hist_room, valid from its registration (valid_from, inclusive) to the next one's (valid_to, exclusive; null for the version in force, is_current). equipment is the version's comma-separated equipment codes (null when none is listed); there is no dim_equipment."
   deletion_protection = false
   labels              = local.labels
 

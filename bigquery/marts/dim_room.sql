@@ -1,7 +1,7 @@
 -- Rooms as an SCD type 2 dimension: one row per version of hist_room, valid from its
 -- registration (valid_from, inclusive) to the next one's (valid_to, exclusive; null for
--- the version in force, is_current). Rooms carry no equipment list: there is no
--- dim_equipment.
+-- the version in force, is_current). equipment is the version's comma-separated
+-- equipment codes (null when none is listed); there is no dim_equipment.
 create or replace view dim_room as
 with versions as (
     select
@@ -19,6 +19,7 @@ final as (
         room_id,
         display_name,
         modalities,
+        equipment,
         valid_from,
         valid_to,
         valid_to is null as is_current

@@ -10,7 +10,7 @@ rooms room-1 and room-2. The window is the 7 days 2026-03-03 to 2026-03-09.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -164,6 +164,55 @@ def _scenario(platform: Platform, rules: list[dict[str, Any]]) -> None:
     _gateway_fact(platform, "razorpay", "pay_1", datetime(2026, 3, 7, 12, 0, tzinfo=UTC))
 
 
+def _quarantine(
+    platform: Platform, module: str, record: str, at: datetime, resolved: datetime | None = None
+) -> None:
+    """A record version quarantined at ``at`` (and a later one synced at ``resolved``), as
+    Zoho ingestion records them; the raw record goes in the personal part."""
+    metadata = Metadata(tenant_id=TENANT, actor="zoho:sync", source="zoho:webhook")
+    modified = at - timedelta(minutes=5)
+    quarantined = e.RecordQuarantined(
+        module=module,
+        record_id=record,
+        modified_time=modified,
+        reason="required field is empty",
+        field="Last_Name",
+    )
+    events = [
+        build_envelope(
+            quarantined,
+            metadata=metadata,
+            branch_id="*",
+            stream_version=1,
+            occurred_at=at,
+            recorded_at=at,
+            personal=e.RawRecordPersonalData(fields={"First_Name": "Synthetic"}),
+            subject_id=f"zoho:{record}",
+        )
+    ]
+    if resolved is not None:
+        synced = e.ZohoRecordSynced(
+            module=module,
+            record_id=record,
+            modified_time=resolved,
+            entity="patient",
+            target_stream=f"patient:{record}",
+            source="webhook",
+            mapping_version=1,
+        )
+        events.append(
+            build_envelope(
+                synced,
+                metadata=metadata,
+                branch_id="*",
+                stream_version=2,
+                occurred_at=resolved,
+                recorded_at=resolved,
+            )
+        )
+    platform.store.append(TENANT, quarantined.stream_id(), 0, events)
+
+
 def _configure(platform: Platform, smtp: LoopbackSmtpServer, **extra: Any) -> SmtpMailer:
     platform.settings = platform.settings.model_copy(update={**smtp.settings_update(), **extra})
     clock = platform.clock
@@ -314,6 +363,60 @@ def test_without_smtp_settings_the_job_is_not_configured(platform: Platform) -> 
     assert (bad.status, bad.body["error"]) == (400, "invalid_date")
 
 
+def test_data_quality_counts_unresolved_quarantined_records(
+    platform: Platform, smtp: LoopbackSmtpServer
+) -> None:
+    rules = [
+        _rule("dq-2", "data_quality", source="zoho", above_count=2),
+        _rule("dq-3", "data_quality", source="zoho", above_count=3),
+    ]
+    client = create_server().test_client()
+    for rule in rules:
+        _ok(client, "set_alert_rule", branch_id="*", rule=rule)
+    # As of the end of 03-09 (03-10 00:00 UTC): Contacts zq1 and zq3 and Deals zq4 are
+    # unresolved; zq2 was synced again on 03-08 and zq5 quarantined only on 03-10, before
+    # the job. 3 records (Contacts 2, Deals 1): more than 2, not more than 3.
+    _quarantine(platform, "Contacts", "zq1", datetime(2026, 3, 5, 10, 0, tzinfo=UTC))
+    _quarantine(
+        platform,
+        "Contacts",
+        "zq2",
+        datetime(2026, 3, 6, 10, 0, tzinfo=UTC),
+        resolved=datetime(2026, 3, 8, 10, 0, tzinfo=UTC),
+    )
+    _quarantine(platform, "Contacts", "zq3", datetime(2026, 3, 7, 10, 0, tzinfo=UTC))
+    _quarantine(platform, "Deals", "zq4", datetime(2026, 3, 8, 10, 0, tzinfo=UTC))
+    _quarantine(platform, "Deals", "zq5", datetime(2026, 3, 10, 2, 0, tzinfo=UTC))
+    mailer = _configure(platform, smtp)
+
+    answer = handle_alerts_job(platform, _args(window=WINDOW), mailer=mailer)
+    assert answer.status == 200, answer.body
+    assert [sent["rule_id"] for sent in answer.body["sent"]] == ["dq-2"]
+    [message] = smtp.messages
+    assert message["Subject"] == "[MyMedic] data_quality all branches 2026-03-09"
+    text, html = _body(message)
+    assert (
+        "3 zoho records were quarantined and not resolved as of 2026-03-10T00:00:00+00:00 "
+        "(by module: Contacts 2, Deals 1), more than 2" in text
+    )
+    assert "run `mymedic zoho quarantine --tenant tenant-a`" in text
+    assert "<code>mymedic zoho quarantine --tenant tenant-a</code>" in html
+    # Counts and modules only: no record, its field or its values.
+    for detail in ("zq1", "zq3", "zq4", "Last_Name", "Synthetic"):
+        assert detail not in text and detail not in html
+
+    [sent] = [
+        ev
+        for ev in platform.store.read_stream(TENANT, "alert:dq-2:2026-03-09")
+        if isinstance(ev.data(), e.AlertSent)
+    ]
+    data = sent.data()
+    assert isinstance(data, e.AlertSent)
+    assert [(f.branch_id, f.subject, f.figures["unresolved"]) for f in data.firings] == [
+        ("*", "quarantine:zoho", 3)
+    ]
+
+
 @pytest.mark.parametrize(
     ("rule", "field"),
     [
@@ -324,6 +427,9 @@ def test_without_smtp_settings_the_job_is_not_configured(platform: Platform) -> 
         (_rule("r5", "stale_data", source="stripe", hours=0), "hours"),
         (_rule("r6", "nps_drop", window_days=7), "rule.nps_drop"),
         ({**_rule("r7", "stale_data", source="stripe", hours=4), "recipients": ["x"]}, "recip"),
+        (_rule("r8", "data_quality", source="stripe", above_count=1), "source"),
+        (_rule("r9", "data_quality", source="zoho", above_count=-1), "above_count"),
+        (_rule("r10", "data_quality", source="zoho", above_count=1, window_days=7), "window_days"),
     ],
 )
 def test_a_bad_rule_is_refused_naming_the_field(

@@ -14,6 +14,7 @@ from mymedic.domain.alerts import (
     Figures,
     NoShowDay,
     NpsDay,
+    QuarantinedRecord,
     ReceivableMovement,
     UtilizationDay,
     evaluate,
@@ -169,6 +170,34 @@ def test_stale_data_as_of_the_end_of_the_window_day() -> None:
     assert never.figures["last_recorded_at"] is None and "ever" in never.reason
 
 
+def test_data_quality_counts_records_unresolved_at_the_end_of_the_day() -> None:
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2026, 3, day, hour, tzinfo=UTC)
+
+    # As of 03-10 00:00 UTC: Contacts c1 (never resolved) and c2 (resolved only on the
+    # 10th) count, and Deals d1; d2 was resolved at 21:00 on the 9th and d3 quarantined
+    # on the 10th. 3 records: Contacts 2, Deals 1.
+    records = (
+        QuarantinedRecord("zoho", "Contacts", at(1, 10), None),
+        QuarantinedRecord("zoho", "Contacts", at(5, 10), at(10, 3)),
+        QuarantinedRecord("zoho", "Deals", at(8, 10), None),
+        QuarantinedRecord("zoho", "Deals", at(2, 10), at(9, 21)),
+        QuarantinedRecord("zoho", "Deals", at(10, 1), None),
+    )
+    figures = Figures(quarantined=records)
+    [fired] = evaluate(rule("data_quality", source="zoho", above_count=2), END, figures, NOW)
+    assert (fired.branch_id, fired.subject) == ("*", "quarantine:zoho")
+    assert (fired.window_start, fired.window_end) == (END, END)
+    assert fired.figures == {"unresolved": 3, "modules": "Contacts 2, Deals 1", "above_count": 2}
+    assert "3 zoho records" in fired.reason and "more than 2" in fired.reason
+    assert evaluate(rule("data_quality", source="zoho", above_count=3), END, figures, NOW) == []
+    # A job run at 20:00 on the 9th looks as of then: d2 is not resolved yet, 4 records.
+    early = datetime(2026, 3, 9, 20, 0, tzinfo=UTC)
+    [then] = evaluate(rule("data_quality", source="zoho", above_count=3), END, figures, early)
+    assert then.figures["unresolved"] == 4 and then.figures["modules"] == "Contacts 2, Deals 2"
+    assert evaluate(rule("data_quality", source="zoho", above_count=0), END, Figures(), NOW) == []
+
+
 @pytest.mark.parametrize(
     "bad",
     [
@@ -178,6 +207,9 @@ def test_stale_data_as_of_the_end_of_the_window_day() -> None:
         {"metric": "stale_data", "source": "stripe", "hours": 721},
         {"metric": "stale_data", "source": "stripe", "hours": 1, "branches": ["*", "b1"]},
         {"metric": "stale_data", "source": "stripe", "hours": 1, "window_days": 7},
+        {"metric": "data_quality", "source": "stripe", "above_count": 1},  # quarantines nothing
+        {"metric": "data_quality", "source": "zoho", "above_count": -1},
+        {"metric": "data_quality", "source": "zoho", "above_count": 1, "window_days": 7},
     ],
 )
 def test_a_bad_rule_is_refused(bad: dict[str, Any]) -> None:

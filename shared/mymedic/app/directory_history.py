@@ -1,7 +1,8 @@
 """The warehouse's ``hist_clinician`` and ``hist_room``: every registration of a
-clinician or room as a version of its own, keyed by when it took effect. Versions are
-only ever added, never closed here: the marts' ``dim_clinician`` and ``dim_room`` derive
-valid_to and is_current in SQL, so the rows never depend on the order of delivery."""
+clinician or room as a version of its own (a room's with its equipment codes), keyed
+by when it took effect. Versions are only ever added, never closed here: the marts'
+``dim_clinician`` and ``dim_room`` derive valid_to and is_current in SQL, so the rows
+never depend on the order of delivery."""
 
 from __future__ import annotations
 
@@ -31,4 +32,5 @@ def apply_directory_history(uow: WarehouseUnitOfWork, event: EventEnvelope) -> N
     if isinstance(data, e.ClinicianRegistered):
         uow.put_row(CLINICIANS, {**row, "clinician_id": data.clinician_id})
     else:
-        uow.put_row(ROOMS, {**row, "room_id": data.room_id})
+        equipment = ",".join(data.equipment) or None
+        uow.put_row(ROOMS, {**row, "room_id": data.room_id, "equipment": equipment})

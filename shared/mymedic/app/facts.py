@@ -5,14 +5,21 @@ fct_invoice, fct_payment, fct_refund, fct_forfeiture and fct_appointment_revenue
 gateways' captures and settlements, see ``settlement_facts``; referrals and marketing
 touches, ``acquisition_facts``; clinician and room versions, ``directory_history``;
 Google Ads cost and clicks, ``ads_facts``; alert rules, working hours, NPS responses
-and integrations' last delivery, ``alert_facts``)."""
+and integrations' last delivery, ``alert_facts``; patient complaints,
+``complaint_facts``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from mymedic.app import acquisition_facts, ads_facts, alert_facts, directory_history
+from mymedic.app import (
+    acquisition_facts,
+    ads_facts,
+    alert_facts,
+    complaint_facts,
+    directory_history,
+)
 from mymedic.app.branch_facts import BRANCHES, apply_branch, prefetch_branches
 from mymedic.app.branch_facts import CATEGORY as BRANCH_CATEGORY
 from mymedic.app.payment_facts import EVENT_TYPES as MONEY_EVENTS
@@ -55,6 +62,7 @@ class WarehouseFactsProjection:
         | directory_history.CATEGORIES
         | ads_facts.CATEGORIES
         | alert_facts.CATEGORIES
+        | complaint_facts.CATEGORIES
     )
     tables = (
         *(APPOINTMENTS, PATIENTS, QUARANTINE, BRANCHES, *MONEY_TABLES, *SETTLEMENT_TABLES),
@@ -62,6 +70,7 @@ class WarehouseFactsProjection:
         *directory_history.HISTORY_TABLES,
         *ads_facts.ADS_TABLES,
         *alert_facts.ALERT_TABLES,
+        *complaint_facts.COMPLAINT_TABLES,
     )
 
     def prefetch(self, uow: WarehouseUnitOfWork, events: Sequence[EventEnvelope]) -> None:
@@ -76,6 +85,7 @@ class WarehouseFactsProjection:
         prefetch_money(uow, events)
         prefetch_settlement(uow, events)
         alert_facts.prefetch_alert_facts(uow, events)
+        complaint_facts.prefetch_complaints(uow, events)
 
     def requires(self, event: EventEnvelope) -> Sequence[tuple[str, str]]:
         """The branch's registration (its time zone dates money) before its money."""
@@ -96,6 +106,9 @@ class WarehouseFactsProjection:
             return
         if event.event_type in SETTLEMENT_EVENTS:
             apply_settlement(uow, event)
+            return
+        if event.event_type in complaint_facts.EVENT_TYPES:
+            complaint_facts.apply_complaint(uow, event)
             return
         # Put-only tables (nothing to prefetch): referrals and touches, directory
         # versions, Google Ads revisions.

@@ -16,8 +16,17 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 from mymedic.domain.types import CurrencyCode, Identifier, MinorUnits
 
 ALL_BRANCHES = "*"
-Metric = Literal["low_utilization", "receivables_aging", "nps_drop", "no_show_spike", "stale_data"]
-Source = Literal["zoho", "stripe", "razorpay", "google_ads"]
+Metric = Literal[
+    "low_utilization",
+    "receivables_aging",
+    "nps_drop",
+    "no_show_spike",
+    "stale_data",
+    "data_quality",
+]
+# The integrations that quarantine records they cannot ingest (integration_quarantine).
+QuarantineSource = Literal["zoho"]
+Source = Literal[QuarantineSource, "stripe", "razorpay", "google_ads"]
 WindowDays = Annotated[int, Field(ge=1, le=31)]
 Percent = Annotated[float, Field(gt=0, lt=100)]
 MinCount = Annotated[int, Field(ge=1, le=100_000)]
@@ -110,19 +119,32 @@ class StaleDataRule(_Rule):
     hours: int = Field(ge=1, le=720)
 
 
-AlertRule = Annotated[
-    LowUtilizationRule | ReceivablesAgingRule | NpsDropRule | NoShowSpikeRule | StaleDataRule,
-    Field(discriminator="metric"),
-]
-AnyRule = LowUtilizationRule | ReceivablesAgingRule | NpsDropRule | NoShowSpikeRule | StaleDataRule
+class DataQualityRule(_Rule):
+    """More than ``above_count`` records of ``source`` quarantined and not resolved as of
+    the end of the window's day: a state, so no window. Tenant-wide, as stale data."""
+
+    metric: Literal["data_quality"]
+    source: QuarantineSource
+    above_count: int = Field(ge=0, le=1_000_000)
+
+
+AnyRule = (
+    LowUtilizationRule
+    | ReceivablesAgingRule
+    | NpsDropRule
+    | NoShowSpikeRule
+    | StaleDataRule
+    | DataQualityRule
+)
+AlertRule = Annotated[AnyRule, Field(discriminator="metric")]
 
 Figure = int | float | str | None
 
 
 class Firing(BaseModel):
     """One thing that fired: ``subject`` is what it is about (``clinician:c1``,
-    ``room:r1``, ``branch``, ``source:stripe``); ``reason`` says why in words with the
-    numbers, ``figures`` gives them by name (and the threshold)."""
+    ``room:r1``, ``branch``, ``source:stripe``, ``quarantine:zoho``); ``reason`` says
+    why in words with the numbers, ``figures`` gives them by name (and the threshold)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

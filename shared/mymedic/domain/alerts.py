@@ -3,14 +3,14 @@ day and the figures, what fired (a list of :class:`Firing`), or nothing.
 
 Windows: a rule with ``window_days`` W looks at the W days ending on the window's day
 D, both included (the branch's calendar); "the window before" is the W days before
-that. Receivables are as of the end of D. Stale data is as of the end of D (00:00 UTC
-the day after) or now, whichever is earlier. Ratios are of sums over the window, never
-averages of daily ratios.
+that. Receivables are as of the end of D. Stale data and quarantined records are as of
+the end of D (00:00 UTC the day after) or now, whichever is earlier. Ratios are of sums
+over the window, never averages of daily ratios.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from mymedic.domain.alert_rules import (
     ALL_BRANCHES,
     AnyRule,
+    DataQualityRule,
     Firing,
     LowUtilizationRule,
     NoShowSpikeRule,
@@ -66,6 +67,16 @@ class ReceivableMovement:
 
 
 @dataclass(frozen=True)
+class QuarantinedRecord:
+    """A record an integration could not ingest, at its latest quarantine."""
+
+    source: str
+    module: str
+    quarantined_at: datetime
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Figures:
     """A tenant's figures around the window; each rule reads the ones of its metric."""
 
@@ -75,6 +86,7 @@ class Figures:
     receivables: tuple[ReceivableMovement, ...] = ()
     # The last time each source (zoho, stripe, razorpay, google_ads) delivered anything.
     last_seen: dict[str, datetime] = field(default_factory=dict)
+    quarantined: tuple[QuarantinedRecord, ...] = ()
 
 
 def window(days: int, end: date, back: int = 0) -> tuple[date, date]:
@@ -95,6 +107,8 @@ def evaluate(rule: AnyRule, end: date, figures: Figures, now: datetime) -> list[
             return no_show_spike(rule, end, figures.no_shows)
         case StaleDataRule():
             return stale_data(rule, end, figures.last_seen, now)
+        case DataQualityRule():
+            return data_quality(rule, end, figures.quarantined, now)
 
 
 def low_utilization(
@@ -314,7 +328,7 @@ def stale_data(
 ) -> list[Firing]:
     """Fires when nothing came from the source for more than ``hours`` hours (or ever)
     as of the end of ``end`` or now, whichever is earlier. Tenant-wide."""
-    as_of = min(now, datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC))
+    as_of = end_of_day_or_now(end, now)
     last = last_seen.get(rule.source)
     if last is not None and as_of - last <= timedelta(hours=rule.hours):
         return []
@@ -340,6 +354,45 @@ def stale_data(
             hours=rule.hours,
         )
     ]
+
+
+def data_quality(
+    rule: DataQualityRule, end: date, records: Iterable[QuarantinedRecord], now: datetime
+) -> list[Firing]:
+    """Fires when more than ``above_count`` records of the source were quarantined and not
+    resolved as of the end of ``end`` or now, whichever is earlier: quarantined before
+    that moment and resolved at or after it, or not at all. Tenant-wide."""
+    as_of = end_of_day_or_now(end, now)
+    modules = Counter(
+        record.module
+        for record in records
+        if record.source == rule.source
+        and record.quarantined_at < as_of
+        and (record.resolved_at is None or record.resolved_at >= as_of)
+    )
+    unresolved = sum(modules.values())
+    if unresolved <= rule.above_count:
+        return []
+    listed = ", ".join(f"{module} {count}" for module, count in sorted(modules.items()))
+    return [
+        _firing(
+            rule,
+            ALL_BRANCHES,
+            subject=f"quarantine:{rule.source}",
+            start=end,
+            end=end,
+            reason=f"{unresolved} {rule.source} records were quarantined and not resolved as "
+            f"of {as_of.isoformat()} (by module: {listed}), more than {rule.above_count}",
+            unresolved=unresolved,
+            modules=listed,
+            above_count=rule.above_count,
+        )
+    ]
+
+
+def end_of_day_or_now(end: date, now: datetime) -> datetime:
+    """The end of ``end`` (00:00 UTC the day after) or ``now``, whichever is earlier."""
+    return min(now, datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC))
 
 
 def money(amount_minor: int, currency: str) -> str:

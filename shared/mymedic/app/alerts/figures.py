@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 from mymedic.domain.alert_rules import (
     AlertRule,
     AnyRule,
+    DataQualityRule,
     LowUtilizationRule,
     NoShowSpikeRule,
     NpsDropRule,
@@ -24,6 +25,7 @@ from mymedic.domain.alerts import (
     Figures,
     NoShowDay,
     NpsDay,
+    QuarantinedRecord,
     ReceivableMovement,
     UtilizationDay,
     window,
@@ -100,6 +102,12 @@ def load_figures(warehouse: Warehouse, tenant: str, rules: Sequence[AnyRule], en
     if any(isinstance(r, StaleDataRule) for r in rules):
         rows = warehouse.query("source_activity", tenant_only)
         figures["last_seen"] = {r["source"]: r["last_recorded_at"] for r in rows}
+    if any(isinstance(r, DataQualityRule) for r in rules):
+        rows = warehouse.query("integration_quarantine", tenant_only)
+        figures["quarantined"] = tuple(
+            QuarantinedRecord(r["source"], r["module"], r["quarantined_at"], r["resolved_at"])
+            for r in rows
+        )
     return Figures(**figures)
 
 

@@ -1,5 +1,5 @@
 """The alert e-mail: one per rule and window, listing what fired and why, with the
-numbers, and where to read the report behind it."""
+numbers, and where to read the report behind it (or what to do next)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from email.message import EmailMessage
 from html import escape
 from urllib.parse import urlencode
 
-from mymedic.domain.alert_rules import ALL_BRANCHES, AnyRule, Firing
+from mymedic.domain.alert_rules import ALL_BRANCHES, AnyRule, DataQualityRule, Firing
 from mymedic.domain.alerts import window
 
-# The report of the catalogue behind each metric (stale data has none).
+# The report of the catalogue behind each metric (stale data and data quality have none).
 REPORT_OF_METRIC = {
     "low_utilization": "utilization",
     "receivables_aging": "receivables-aging",
@@ -66,26 +66,33 @@ def alert_message(
         f"Alert rule {rule.rule_id} ({rule.metric}) of {tenant} fired for the window "
         f"{start} to {end}."
     )
-    report = REPORT_OF_METRIC.get(rule.metric)
-    link = report_link(base_url, report, tenant, *report_range(rule, end)) if report else None
-    lines = [intro, "", "What fired and why:", *(f"- {f.reason}" for f in firings), ""]
-    if link is None:
-        lines.append("Check the integration's webhooks and scheduled syncs.")
-    elif link[1]:
-        lines.append(f"Report: {link[0]}")
-    else:
-        lines.append(f"Report: run `{link[0]}`")
+    last_line, footer = next_step(tenant, rule, end, base_url)
+    reasons = [f"- {f.reason}" for f in firings]
+    lines = [intro, "", "What fired and why:", *reasons, "", last_line]
     message.set_content("\n".join(lines) + "\n")
     items = "".join(f"<li>{escape(f.reason)}</li>" for f in firings)
-    if link is None:
-        footer = "<p>Check the integration's webhooks and scheduled syncs.</p>"
-    elif link[1]:
-        footer = f'<p>Report: <a href="{escape(link[0])}">{escape(report or "")}</a></p>'
-    else:
-        footer = f"<p>Report: run <code>{escape(link[0])}</code></p>"
     message.add_alternative(
         f"<html><body><p>{escape(intro)}</p><p>What fired and why:</p><ul>{items}</ul>"
         f"{footer}</body></html>",
         subtype="html",
     )
     return message
+
+
+def next_step(tenant: str, rule: AnyRule, end: date, base_url: str | None) -> tuple[str, str]:
+    """The e-mail's last line, as text and as HTML: the report behind the figures, the
+    command listing quarantined records, or where to look."""
+    if isinstance(rule, DataQualityRule):
+        command = f"mymedic {rule.source} quarantine --tenant {tenant}"
+        what = "To see which records and why (never their values), run"
+        return f"{what} `{command}`", f"<p>{escape(what)} <code>{escape(command)}</code></p>"
+    report = REPORT_OF_METRIC.get(rule.metric)
+    if report is None:
+        return (
+            "Check the integration's webhooks and scheduled syncs.",
+            "<p>Check the integration's webhooks and scheduled syncs.</p>",
+        )
+    link, is_url = report_link(base_url, report, tenant, *report_range(rule, end))
+    if is_url:
+        return f"Report: {link}", f'<p>Report: <a href="{escape(link)}">{escape(report)}</a></p>'
+    return f"Report: run `{link}`", f"<p>Report: run <code>{escape(link)}</code></p>"
