@@ -20,9 +20,10 @@ def commands(request: Request) -> Response:
 @functions_framework.http
 def jobs(request: Request) -> Response:
     """Scheduled jobs: POST /jobs/outbox-relay, POST /jobs/projection-catch-up,
-    POST /jobs/zoho-delta-sync[?module=M], POST /jobs/zoho-backfill[?module=M],
-    POST /jobs/zoho-renew-channels (daily: keeps the Zoho notification channel alive),
+    POST /jobs/zoho-delta-sync[?tenant=T&module=M], POST /jobs/zoho-backfill[?...],
+    POST /jobs/zoho-renew-channels (daily: keeps the Zoho notification channels alive),
     POST /jobs/zoho-books-sync (Zoho Books invoices and payments into our invoices),
+    POST /jobs/zoho-formula-refresh (daily: formula fields, which move no Modified_Time),
     POST /jobs/settlement-detail (fetches the lines of gateway settlements),
     POST /jobs/google-ads-sync, POST /jobs/alerts[?window=D] (alert rules over a day),
     POST /jobs/snapshots[?date=D] (the snapshot e-mails due that day)."""

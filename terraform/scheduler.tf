@@ -21,6 +21,9 @@ locals {
     "zoho-renew-channels" = var.job_schedules["zoho-renew-channels"]
     # Zoho Books invoices and payments into our invoices (hourly).
     "zoho-books-sync" = var.job_schedules["zoho-books-sync"]
+    # Mapped formula fields read again (daily): Zoho moves no Modified_Time when a
+    # formula's value changes, so the delta sync would never see it.
+    "zoho-formula-refresh" = var.job_schedules["zoho-formula-refresh"]
     # Google Ads cost and clicks of the last days (daily, after Google's own day closes).
     "google-ads-sync" = var.job_schedules["google-ads-sync"]
     # Alert rules of every tenant over yesterday (daily, after the warehouse caught up).
@@ -37,17 +40,18 @@ locals {
   # function's timeout) and how often it retries a failed one. Frequent jobs do not
   # retry: the next run does the same work.
   job_delivery = {
-    "outbox-relay"        = { attempt_deadline = "180s", retry_count = 0 }
-    "projection-catch-up" = { attempt_deadline = "600s", retry_count = 0 }
-    "settlement-detail"   = { attempt_deadline = "600s", retry_count = 3 }
-    "zoho-delta-sync"     = { attempt_deadline = "900s", retry_count = 1 }
-    "zoho-backfill"       = { attempt_deadline = "1800s", retry_count = 1 }
-    "zoho-renew-channels" = { attempt_deadline = "300s", retry_count = 3 }
-    "zoho-books-sync"     = { attempt_deadline = "900s", retry_count = 1 }
-    "google-ads-sync"     = { attempt_deadline = "900s", retry_count = 3 }
-    "alerts"              = { attempt_deadline = "900s", retry_count = 3 }
-    "snapshots"           = { attempt_deadline = "1800s", retry_count = 3 }
-    "refresh-reports"     = { attempt_deadline = "900s", retry_count = 0 }
+    "outbox-relay"         = { attempt_deadline = "180s", retry_count = 0 }
+    "projection-catch-up"  = { attempt_deadline = "600s", retry_count = 0 }
+    "settlement-detail"    = { attempt_deadline = "600s", retry_count = 3 }
+    "zoho-delta-sync"      = { attempt_deadline = "900s", retry_count = 1 }
+    "zoho-backfill"        = { attempt_deadline = "1800s", retry_count = 1 }
+    "zoho-renew-channels"  = { attempt_deadline = "300s", retry_count = 3 }
+    "zoho-books-sync"      = { attempt_deadline = "900s", retry_count = 1 }
+    "zoho-formula-refresh" = { attempt_deadline = "1800s", retry_count = 1 }
+    "google-ads-sync"      = { attempt_deadline = "900s", retry_count = 3 }
+    "alerts"               = { attempt_deadline = "900s", retry_count = 3 }
+    "snapshots"            = { attempt_deadline = "1800s", retry_count = 3 }
+    "refresh-reports"      = { attempt_deadline = "900s", retry_count = 0 }
   }
 }
 

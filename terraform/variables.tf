@@ -108,25 +108,26 @@ variable "job_schedules" {
   description = "Cron schedule of each job of the jobs function (JOBS in shared/mymedic/entrypoints.py). Give the whole map when overriding."
   type        = map(string)
   default = {
-    "outbox-relay"        = "*/5 * * * *"
-    "projection-catch-up" = "*/10 * * * *"
-    "settlement-detail"   = "30 6 * * *"
-    "zoho-delta-sync"     = "7 * * * *"
-    "zoho-backfill"       = "0 3 * * 0"
-    "zoho-renew-channels" = "17 2 * * *"
-    "zoho-books-sync"     = "37 * * * *"
-    "google-ads-sync"     = "0 5 * * *"
-    "alerts"              = "0 7 * * *"
-    "snapshots"           = "30 7 * * *"
-    "refresh-reports"     = "*/15 * * * *"
+    "outbox-relay"         = "*/5 * * * *"
+    "projection-catch-up"  = "*/10 * * * *"
+    "settlement-detail"    = "30 6 * * *"
+    "zoho-delta-sync"      = "7 * * * *"
+    "zoho-backfill"        = "0 3 * * 0"
+    "zoho-renew-channels"  = "17 2 * * *"
+    "zoho-books-sync"      = "37 * * * *"
+    "zoho-formula-refresh" = "45 1 * * *"
+    "google-ads-sync"      = "0 5 * * *"
+    "alerts"               = "0 7 * * *"
+    "snapshots"            = "30 7 * * *"
+    "refresh-reports"      = "*/15 * * * *"
   }
 
   validation {
     condition = (
-      length(var.job_schedules) == 11 &&
-      alltrue([for name in ["outbox-relay", "projection-catch-up", "settlement-detail", "zoho-delta-sync", "zoho-backfill", "zoho-renew-channels", "zoho-books-sync", "google-ads-sync", "alerts", "snapshots", "refresh-reports"] : contains(keys(var.job_schedules), name)])
+      length(var.job_schedules) == 12 &&
+      alltrue([for name in ["outbox-relay", "projection-catch-up", "settlement-detail", "zoho-delta-sync", "zoho-backfill", "zoho-renew-channels", "zoho-books-sync", "zoho-formula-refresh", "google-ads-sync", "alerts", "snapshots", "refresh-reports"] : contains(keys(var.job_schedules), name)])
     )
-    error_message = "job_schedules must give a schedule for each of the eleven jobs, and only those."
+    error_message = "job_schedules must give a schedule for each of the twelve jobs, and only those."
   }
 }
 

@@ -133,7 +133,13 @@ def project(projection: str, cloud_event: Any) -> None:
 
 
 # Zoho CRM ingestion (see ``integrations.zoho.service.handle_zoho_job``).
-ZOHO_JOBS = ("zoho-delta-sync", "zoho-backfill", "zoho-renew-channels", "zoho-books-sync")
+ZOHO_JOBS = (
+    "zoho-delta-sync",
+    "zoho-backfill",
+    "zoho-renew-channels",
+    "zoho-books-sync",
+    "zoho-formula-refresh",
+)
 # Gateway settlements: fetch the lines their webhooks do not list.
 SETTLEMENT_DETAIL = "settlement-detail"
 # Google Ads cost and clicks (see ``integrations.google_ads.service``).

@@ -260,6 +260,11 @@ class Warehouse(Protocol):
         """The columns of a view or table, in order (a report's headers when it is empty)."""
         ...
 
+    def fact_tenants(self) -> list[str]:
+        """Every tenant the facts projection has applied events of, sorted: the tenants
+        whose reports exist, however their data arrived (commands, Zoho, gateways)."""
+        ...
+
     def facts_version(self, tenant_id: str) -> int:
         """A number that changes whenever the facts projection applies an event of the
         tenant (the sum of its checkpoint versions)."""

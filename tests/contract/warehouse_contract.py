@@ -259,6 +259,7 @@ class WarehouseContract:
         put_scan("t2", "a9", date(2026, 1, 6), 2)
         assert warehouse.facts_version("t1") == 3
         assert warehouse.facts_version("nobody") == 0
+        assert warehouse.fact_tenants() == ["t1", "t2"]
         assert warehouse.columns("mat_rpt_patient_volume") == warehouse.columns(
             "rpt_patient_volume"
         )

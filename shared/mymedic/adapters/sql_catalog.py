@@ -118,6 +118,14 @@ def materialized_table(view: str) -> str:
     return f"{MATERIALIZED_PREFIX}{view}"
 
 
+def fact_tenants_sql() -> str:
+    """The tenants with facts: those the facts projection has checkpoints for."""
+    return (
+        f"select distinct tenant_id from {CHECKPOINTS_TABLE}"
+        f" where projection = '{FACTS_PROJECTION}' order by tenant_id"
+    )
+
+
 def facts_version_sql(tenant_param: str) -> str:
     """The sum of a tenant's warehouse_facts checkpoint versions: it grows with every
     event the facts projection applies, so a change means the facts changed."""

@@ -41,7 +41,7 @@ def handle_refresh_reports_job(
         only = query("tenant")
         for tenant in [only] if only else known:
             if tenant not in known:
-                return error_response(404, "unknown_tenant", f"no branch of tenant {tenant}")
+                return error_response(404, "unknown_tenant", f"no facts of tenant {tenant}")
             for item in materialize.ensure_fresh(
                 platform.warehouse, views, tenant, now, force=force
             ):

@@ -139,6 +139,13 @@ class Created:
 
 
 @dataclass(frozen=True)
+class BillState:
+    """The invoice an integration assigned as a visit's bill (the first one stays)."""
+
+    invoice_id: str
+
+
+@dataclass(frozen=True)
 class ComplaintState:
     patient_id: str | None
     appointment_id: str | None
@@ -151,6 +158,7 @@ State = (
     | InvoiceState
     | ScheduleState
     | Created
+    | BillState
     | ComplaintState
     | Reference
     | SnapshotScheduleState
@@ -271,6 +279,8 @@ def evolve(state: State | None, event: e.EventPayload) -> State:
             | e.MarketingTouchRecorded()
         ):
             return Created()
+        case e.BillAssigned():
+            return state if isinstance(state, BillState) else BillState(event.invoice_id)
         case e.ComplaintRecorded():
             return ComplaintState(event.patient_id, event.appointment_id, event.complaint_category)
         case e.ComplaintStatusChanged() if isinstance(state, ComplaintState):

@@ -530,6 +530,27 @@ class RefundIssued(_InvoiceEvent):
     reason: ShortText
 
 
+BillSource = Literal["crm_amount", "crm_records", "books"]
+
+
+class BillAssigned(EventPayload):
+    """The invoice that bills a visit, when an integration bills it (the CRM's amount,
+    a CRM invoice, a Zoho Books invoice): a gateway payment that names only the
+    appointment is applied to this invoice, so that one payment is never both prepaid
+    on the visit and paid on its bill. One stream per appointment
+    (``billing:{appointment_id}``); the first invoice assigned stays the bill."""
+
+    event_type: ClassVar[str] = "billing.invoice_assigned"
+    category: ClassVar[str] = "billing"
+
+    appointment_id: Identifier
+    invoice_id: Identifier
+    source: BillSource
+
+    def entity_id(self) -> str:
+        return self.appointment_id
+
+
 # --- resource schedules: one stream per clinician or room and clinic day ----------------
 
 
@@ -1138,6 +1159,7 @@ CATALOGUE: dict[str, type[EventPayload]] = {
         InvoiceIssued,
         PaymentCaptured,
         RefundIssued,
+        BillAssigned,
         SlotReserved,
         SlotReleased,
         TimeBlocked,

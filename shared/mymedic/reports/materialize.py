@@ -89,5 +89,6 @@ def ensure_fresh(
 
 
 def tenants(warehouse: Warehouse) -> list[str]:
-    """Every tenant with a registered branch (what the facts know of)."""
-    return sorted({str(row["tenant_id"]) for row in warehouse.query("dim_branch")})
+    """Every tenant with facts, however they arrived: a tenant whose directory lives in
+    Zoho never registers a branch by hand, and its reports are refreshed all the same."""
+    return warehouse.fact_tenants()

@@ -86,6 +86,7 @@ from sqlglot import exp
 from mymedic.adapters.keyed_rows import CHECKPOINTS, KeyedRows
 from mymedic.adapters.sql_catalog import (
     TableDef,
+    fact_tenants_sql,
     facts_version_sql,
     merge_sql,
     refresh_sql,
@@ -324,6 +325,10 @@ class BigQueryWarehouse:
         views = view_names() | set(self.tables)
         if sql_name not in views:
             raise KeyError(f"no warehouse view or table named {sql_name}")
+
+    def fact_tenants(self) -> list[str]:
+        rows = self._run(qualify_names(fact_tenants_sql(), set(self.tables), self._prefix), [])
+        return [str(row["tenant_id"]) for row in rows]
 
     def facts_version(self, tenant_id: str) -> int:
         rows = self._run(

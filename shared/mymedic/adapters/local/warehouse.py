@@ -14,6 +14,7 @@ import pyarrow as pa
 from mymedic.adapters.keyed_rows import CHECKPOINTS, KeyedRows
 from mymedic.adapters.sql_catalog import (
     TableDef,
+    fact_tenants_sql,
     facts_version_sql,
     merge_sql,
     refresh_sql,
@@ -183,6 +184,11 @@ class DuckDbWarehouse:
                     [sql_name],
                 ).fetchall()
             ]
+
+    def fact_tenants(self) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute(to_duckdb(fact_tenants_sql())).fetchall()
+        return [str(row[0]) for row in rows]
 
     def facts_version(self, tenant_id: str) -> int:
         with self._lock:

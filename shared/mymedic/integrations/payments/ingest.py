@@ -238,10 +238,26 @@ class _FactPlan:
                 (f"neither {_key('appointment')} nor {_key('invoice')} in the metadata", None)
             )
             return
+        if link.appointment_id is not None and link.invoice_id is None:
+            bill = self._bill(link.appointment_id)
+            if bill is not None:
+                # The visit is billed by an integration's invoice (the CRM's, Zoho
+                # Books'): the payment goes there, never also onto the visit; unless the
+                # visit holds it already (a deposit taken before the bill).
+                visit = self.appends.read(e.stream_id("appointment", link.appointment_id))
+                if not _recorded_already(visit, link, self.fact, reversal):
+                    self._decide("invoice", bill, link, reversal, "invoice")
+                return
         if link.appointment_id is not None:
             self._decide("appointment", link.appointment_id, link, reversal, "appointment")
         if link.invoice_id is not None:
             self._decide("invoice", link.invoice_id, link, reversal, "invoice")
+
+    def _bill(self, appointment_id: str) -> str | None:
+        """The invoice an integration assigned as the visit's bill, if any."""
+        history = self.appends.read(e.stream_id(e.BillAssigned.category, appointment_id))
+        first = next((ev.data() for ev in history), None)
+        return first.invoice_id if isinstance(first, e.BillAssigned) else None
 
     def _decide(
         self, category: str, entity: str, link: PaymentLink, reversal: bool, part: str
@@ -425,9 +441,11 @@ def _recorded_already(
 ) -> bool:
     """Whether the appointment or invoice holds this money already, recorded by us
     before the gateway told us: a payment keyed at the console with the gateway's
-    reference (same payment id and amount), or a refund we asked the gateway for (our
-    refund id in its metadata). A payment id recorded with another amount is not a
-    match: deciding it again refuses it, which flags it for review."""
+    reference (same payment id and amount), a payment another source recorded with the
+    gateway's payment id as its reference (the CRM's payment record, say), or a refund
+    we asked the gateway for (our refund id in its metadata). A payment id recorded with
+    another amount is not a match: deciding it again refuses it, which flags it for
+    review."""
     payment_id = link.payment_id or fact.payment_ref
     for envelope in history:
         data = envelope.data()
@@ -439,11 +457,14 @@ def _recorded_already(
                 and data.refund_id == link.refund_id
             ):
                 return True
-        elif (
-            isinstance(data, e.AppointmentPaymentTaken | e.PaymentCaptured)
-            and data.payment_id == payment_id
-            and (data.amount_minor, data.currency) == (fact.amount_minor, fact.currency)
-            and data.provider_reference in (None, fact.payment_ref)
+        elif isinstance(data, e.AppointmentPaymentTaken | e.PaymentCaptured) and (
+            (data.amount_minor, data.currency) == (fact.amount_minor, fact.currency)
         ):
-            return True
+            if data.payment_id == payment_id and data.provider_reference in (
+                None,
+                fact.payment_ref,
+            ):
+                return True
+            if data.provider_reference is not None and data.provider_reference == fact.payment_ref:
+                return True  # recorded by another source (the CRM) with the gateway's id
     return False

@@ -47,7 +47,7 @@ from mymedic.integrations.zoho.client import (
 )
 from mymedic.integrations.zoho.ingest import ACTOR, IngestStats, Item, Unreadable, ZohoIngestor
 from mymedic.integrations.zoho.mapping import mapping_fields
-from mymedic.integrations.zoho.records import Quarantined, ZohoRecord
+from mymedic.integrations.zoho.records import Quarantined, Source, ZohoRecord
 from mymedic.integrations.zoho.streams import (
     BackfillState,
     backfill_state,
@@ -107,6 +107,7 @@ class ZohoBackfill:
         self._workdir = workdir
         self._clock = clock
         self._created: set[str] = set()  # jobs this instance created
+        self._source: Source = "backfill"
 
     def _start(self, module: str, fields: list[str], page: int) -> str:
         job_id = self._client.start_bulk_read(module, fields, page=page)
@@ -123,10 +124,12 @@ class ZohoBackfill:
         progress: Progress | None = None,
         restart: bool = False,
         max_pages: int | None = None,
+        source: Source = "backfill",
     ) -> BackfillResult:
         """Backfill ``module`` from where it stands. ``restart``: once finished, read it
-        all again (every version already synced is recognised); ``max_pages``: stop
-        after that many pages (the next run goes on)."""
+        all again (every version already synced is recognised, unless its content
+        changed: a formula field); ``max_pages``: stop after that many pages (the next
+        run goes on); ``source``: what the synced versions say brought them."""
         fields = mapping_fields(self._ingestor.mapping, module)
         result = BackfillResult(module)
         state = self.state(module)
@@ -135,6 +138,7 @@ class ZohoBackfill:
                 result.already_finished = result.finished = True
                 return result
             state = BackfillState(version=state.version)
+        self._source = source
         if module == USERS:
             return self._listed(module, fields, state, result, progress)
         done_before = 0  # rows of the pages finished in this run, for the progress bar
@@ -186,7 +190,7 @@ class ZohoBackfill:
                 yield record
 
         result.stats.add(
-            self._ingestor.ingest(counted(self._client.records(module, fields)), "backfill")
+            self._ingestor.ingest(counted(self._client.records(module, fields)), self._source)
         )
         result.rows, result.pages, result.job_id = rows, 1, LISTED_JOB
         self._record(module, state, job_id=LISTED_JOB, rows_committed=rows, finished=True)
@@ -217,7 +221,7 @@ class ZohoBackfill:
             )
             with bulk_csv_rows(archive, job.job_id) as rows:
                 items = _items(module, rows, job, skip=state.rows_committed)
-                stats = self._ingestor.ingest(items, "backfill", hook=hook)
+                stats = self._ingestor.ingest(items, self._source, hook=hook)
             result.stats.add(stats)
             result.rows += hook.rows - state.rows_committed
             return hook.rows, hook.state

@@ -205,6 +205,9 @@ CANONICAL: dict[Entity, dict[str, CanonicalField]] = {
         "paid_minor": _MONEY,
         "payment_status": _choice(PAYMENT_STATUSES),
         "payment_mode": _choice([mode.value for mode in PaymentMode]),
+        # The gateway's payment id, when the CRM keeps it: that gateway payment is then
+        # recognised as the one the CRM recorded, whichever arrives first.
+        "payment_reference": CanonicalField("text", TypeAdapter(ShortText)),
     },
     # --- money kept as CRM records (billing = "crm_records") ----------------------------
     "invoice": {
@@ -268,7 +271,9 @@ PERSONAL_MODELS: dict[Entity, type[BaseModel]] = {
     "complaint": FreeTextPersonalData,
 }
 # Canonical fields with a meaning only under one way of billing (see ``billing``).
-CRM_AMOUNT_FIELDS = frozenset({"payer_type", "paid_minor", "payment_status", "payment_mode"})
+CRM_AMOUNT_FIELDS = frozenset(
+    {"payer_type", "paid_minor", "payment_status", "payment_mode", "payment_reference"}
+)
 MONEY_ENTITIES: frozenset[Entity] = frozenset({"invoice", "payment", "refund"})
 # A module that maps no field to its entity id gives its records ``zoho-<record id>``.
 ID_PREFIX = "zoho-"

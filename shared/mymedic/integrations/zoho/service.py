@@ -44,7 +44,7 @@ from mymedic.integrations.zoho.connection import (
 from mymedic.integrations.zoho.delta import DeltaResult, ZohoDeltaSync
 from mymedic.integrations.zoho.ingest import DEFAULT_BATCH_SIZE, ZohoIngestor
 from mymedic.integrations.zoho.mapping import MappingError, TenantMapping, load_mapping
-from mymedic.integrations.zoho.records import Entity
+from mymedic.integrations.zoho.records import Entity, Source
 from mymedic.integrations.zoho.webhook import RecordFetcher, ZohoNotConfigured, handle_zoho_webhook
 from mymedic.integrations.zoho_books.client import ZohoBooksClient
 from mymedic.integrations.zoho_books.sync import BooksSyncResult, ZohoBooksSync
@@ -56,7 +56,14 @@ log = logging.getLogger(__name__)
 ClientFactory = Callable[[ZohoConfig], ZohoClient]
 RENEW_CHANNELS_JOB = "zoho-renew-channels"
 BOOKS_SYNC_JOB = "zoho-books-sync"
-JOBS = ("zoho-delta-sync", "zoho-backfill", RENEW_CHANNELS_JOB, BOOKS_SYNC_JOB)
+FORMULA_REFRESH_JOB = "zoho-formula-refresh"
+JOBS = (
+    "zoho-delta-sync",
+    "zoho-backfill",
+    RENEW_CHANNELS_JOB,
+    BOOKS_SYNC_JOB,
+    FORMULA_REFRESH_JOB,
+)
 SYNC_ORDER: tuple[Entity, ...] = (
     "branch",
     "clinician",
@@ -254,6 +261,7 @@ class ZohoService:
         max_pages: int | None = None,
         poll_seconds: float = 5.0,
         workdir: Path | None = None,
+        source: Source = "backfill",
     ) -> BackfillResult:
         backfill = ZohoBackfill(
             self.client(),
@@ -262,13 +270,27 @@ class ZohoService:
             workdir=workdir,
             clock=self._clock,
         )
-        result = backfill.run(module, progress=progress, restart=restart, max_pages=max_pages)
+        result = backfill.run(
+            module, progress=progress, restart=restart, max_pages=max_pages, source=source
+        )
         newest = result.stats.modified_through
         if result.finished and newest is not None:
             ZohoDeltaSync(self.client(), self.ingestor(), clock=self._clock).start_after_backfill(
                 module, newest
             )
         return result
+
+    def formula_modules(self) -> list[str]:
+        return [name for name in self.sync_order() if self.mapping.modules[name].formula_fields]
+
+    def formula_refresh(self, module: str, *, poll_seconds: float = 5.0) -> BackfillResult:
+        """Read ``module`` whole again (Bulk Read), for its formula fields: Zoho does not
+        move Modified_Time when a formula's value changes, so the delta sync never sees
+        it. A version whose canonical content is unchanged is recognised and skipped; one
+        whose formula changed is ingested as a new version (of the same Modified_Time)."""
+        return self.backfill(
+            module, restart=True, poll_seconds=poll_seconds, source="formula_refresh"
+        )
 
     def books_sync(self) -> BooksSyncResult:
         """Zoho Books invoices and customer payments into our invoices (see
@@ -484,7 +506,12 @@ def _tenant_job(service: ZohoService, job: str, query: Callable[[str], str | Non
     if job == BOOKS_SYNC_JOB:
         return _single_job(service, job, lambda: service.books_sync().to_dict())
     try:
-        modules = [query("module") or ""] if query("module") else service.sync_order()
+        if job == FORMULA_REFRESH_JOB:
+            modules = [query("module") or ""] if query("module") else service.formula_modules()
+        elif query("module"):
+            modules = [query("module") or ""]
+        else:
+            modules = service.sync_order()
         unknown = [module for module in modules if module not in service.mapping.modules]
     except ZohoNotConfigured as exc:
         return error_response(503, "not_configured", str(exc))
@@ -499,6 +526,8 @@ def _tenant_job(service: ZohoService, job: str, query: Callable[[str], str | Non
         try:
             if job == "zoho-delta-sync":
                 outcomes[module] = service.delta_sync(module).to_dict()
+            elif job == FORMULA_REFRESH_JOB:
+                outcomes[module] = service.formula_refresh(module).to_dict()
             else:
                 outcomes[module] = service.backfill(module, restart=restart).to_dict()
         except ZohoNotConfigured as exc:

@@ -96,6 +96,9 @@ def invoice(record: MappedRecord, ctx: TranslationContext) -> Translation:
             due_on=values["due_on"],
         )
         events.append(NewEvent(issued, occurred_at=_created(record), branch_id=branch))
+        events += _assigned(
+            ctx, values["appointment_id"], values["invoice_id"], "crm_records", branch
+        )
     elif isinstance(state, InvoiceState) and (state.amount_minor, state.currency) != (
         values["amount_minor"],
         values["currency"],
@@ -158,6 +161,20 @@ def payment(record: MappedRecord, ctx: TranslationContext) -> Translation:
     else:
         raise UnknownReference(f"{stream} holds no payments", field="payment_id")
     return Translation(events, stream, payment_id, branch)
+
+
+def _assigned(
+    ctx: TranslationContext,
+    appointment_id: str,
+    invoice_id: str,
+    source: e.BillSource,
+    branch: str | None,
+) -> list[NewEvent]:
+    """The visit's bill, when it has none yet (see :class:`e.BillAssigned`)."""
+    if ctx.state(e.stream_id(e.BillAssigned.category, appointment_id)) is not None:
+        return []
+    assigned = e.BillAssigned(appointment_id=appointment_id, invoice_id=invoice_id, source=source)
+    return [NewEvent(assigned, branch_id=branch)]
 
 
 def _provider(mode: PaymentMode) -> str:
@@ -349,6 +366,7 @@ def crm_bill(
                 due_on=local_day + timedelta(days=ctx.mapping.payment_terms_days),
             )
             events.append(NewEvent(issued, occurred_at=status_at, branch_id=branch))
+            events += _assigned(ctx, appointment_id, issued.invoice_id, "crm_amount", branch)
             bill = cast(InvoiceState, evolve(None, issued))
     elif bill is not None:
         billed = bill.amount_minor + _prepaid_when_billed(ctx, appointment_id, stream)
@@ -420,6 +438,7 @@ def _crm_payment(
         "currency": currency,
         "mode": mode,
         "provider": _provider(mode),
+        "provider_reference": values.get("payment_reference"),
     }
     payload: e.EventPayload
     if bill is not None:

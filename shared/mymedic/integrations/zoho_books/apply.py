@@ -85,17 +85,30 @@ class ItemPlan:
         event_id: str,
         branch: str,
         part: str,
-    ) -> None:
+    ) -> bool:
+        """Decide and plan the command's event; False (and a review) when refused."""
         try:
             state = fold(envelope.data() for envelope in history)
             new_events = decide(command, state, Context(now=command.occurred_at or self.now))
         except (DomainError, ValueError) as exc:
             reason, field = describe_error(exc)
             self.review(f"{command.name} refused: {reason}", field, part=part)
-            return
+            return False
         [new] = new_events  # an invoice command decides exactly one event
         self._add(new.payload, event_id, branch, command.occurred_at or self.now)
         self.planned.applied += 1
+        return True
+
+    def assign_bill(self, appointment_id: str, invoice_id: str, branch: str) -> None:
+        """The visit's bill, when it has none yet: a gateway payment naming only the
+        appointment then goes to this invoice (see ``e.BillAssigned``)."""
+        stream = e.stream_id(e.BillAssigned.category, appointment_id)
+        if self.streams.read(stream) or self.streams.pending.get(stream):
+            return
+        assigned = e.BillAssigned(
+            appointment_id=appointment_id, invoice_id=invoice_id, source="books"
+        )
+        self._add(assigned, self.effect_id("bill"), branch, self.now)
 
     def review(self, reason: str, field: str | None = None, *, part: str = "record") -> None:
         record = self.record
@@ -206,7 +219,8 @@ def plan_invoice(item: ItemPlan) -> None:
         reason, where = describe_error(exc)
         item.review(f"issue_invoice: {reason}", where)
         return
-    item.apply(command, history, issued, branch, "invoice")
+    if item.apply(command, history, issued, branch, "invoice"):
+        item.assign_bill(invoice.appointment_id, invoice.invoice_id, branch)
 
 
 def plan_payment(item: ItemPlan) -> None:
