@@ -75,7 +75,7 @@ bench-emulators: $(STAMP) emulators
 
 # The Cloud Functions source: build/bundle/ and the deterministic build/function-source.zip.
 bundle: $(STAMP)
-	$(BIN)/python scripts/build_bundle.py
+	$(BIN)/python scripts/build_bundle.py $(if $(ZOHO_DIR),--zoho-dir $(ZOHO_DIR))
 
 serve: $(STAMP)
 	$(BIN)/mymedic serve

@@ -66,13 +66,21 @@ def recreate(out: Path, repo: Path) -> None:
     out.mkdir(parents=True)
 
 
-def build_bundle(out: Path, repo: Path = REPO) -> Path:
-    """Write the bundle's tree into ``out`` (recreated) and return it."""
+def build_bundle(out: Path, repo: Path = REPO, zoho_dir: Path | None = None) -> Path:
+    """Write the bundle's tree into ``out`` (recreated) and return it. ``zoho_dir``: the
+    deployment's Zoho tenants (each ``<tenant>.toml`` mapping and
+    ``<tenant>.connection.toml``; never secrets), copied to ``zoho/``, which the functions
+    read (MYMEDIC_ZOHO_MAPPING_DIR in terraform/main.tf)."""
     recreate(out, repo)
     ignore = shutil.ignore_patterns(*IGNORED)
     shutil.copyfile(repo / "functions" / "main.py", out / "main.py")
     shutil.copytree(repo / "shared" / "mymedic", out / "mymedic", ignore=ignore)
     shutil.copytree(repo / "bigquery", out / "mymedic" / "sql", ignore=ignore)
+    (out / "zoho").mkdir()
+    if zoho_dir is not None:
+        for path in sorted(zoho_dir.glob("*.toml")):
+            if not path.name.startswith("."):
+                shutil.copyfile(path, out / "zoho" / path.name)
     deps = runtime_dependencies(repo / "pyproject.toml")
     (out / "requirements.txt").write_text(requirements_text(deps), encoding="utf-8")
     return out
@@ -111,6 +119,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="bundle directory")
     parser.add_argument("--zip", type=Path, default=DEFAULT_ZIP, help="ZIP of the bundle")
+    parser.add_argument(
+        "--zoho-dir",
+        type=Path,
+        default=None,
+        help="the deployment's Zoho tenants: mappings and connection files (no secrets)",
+    )
     return parser.parse_args(argv)
 
 
@@ -118,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.out.resolve() in args.zip.resolve().parents:
         raise SystemExit(f"the ZIP {args.zip} must not be inside the bundle {args.out}")
-    bundle = build_bundle(args.out)
+    bundle = build_bundle(args.out, zoho_dir=args.zoho_dir)
     archive = write_zip(bundle, args.zip)
     report = {"path": str(archive), "size": archive.stat().st_size, "sha256": sha256(archive)}
     json.dump(report, sys.stdout)

@@ -96,6 +96,9 @@ locals {
   # Zoho and Google Ads settings that are not secret (jobs and zoho_webhook); unset ones
   # are left out, so the settings keep their defaults (None).
   integration_env = { for name, value in {
+    # Each Zoho tenant's <tenant>.toml mapping and <tenant>.connection.toml, bundled by
+    # `make bundle ZOHO_DIR=...` into the function source's zoho/ folder.
+    MYMEDIC_ZOHO_MAPPING_DIR             = "zoho"
     MYMEDIC_ZOHO_TENANT_ID               = var.zoho_tenant_id
     MYMEDIC_ZOHO_DATA_CENTRE             = var.zoho_data_centre
     MYMEDIC_ZOHO_CLIENT_ID               = var.zoho_client_id

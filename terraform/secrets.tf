@@ -41,3 +41,21 @@ resource "google_secret_manager_secret_iam_member" "function_secret" {
   role      = "roles/secretmanager.secretAccessor"
   member    = "serviceAccount:${google_service_account.function[each.value.function].email}"
 }
+
+# Tenants' own secrets (a Zoho org's refresh token, its webhook tokens): created by
+# `mymedic zoho connect` at onboarding as secrets named mymedic-t-<tenant>-<name>, one
+# version per value. The functions that reach Zoho may read those, and only those: the
+# grant is project-wide, conditioned on the secret's name.
+resource "google_project_iam_member" "tenant_secret_accessor" {
+  for_each = toset(["jobs", "zoho_webhook"])
+
+  project = var.project_id
+  role    = "roles/secretmanager.secretAccessor"
+  member  = "serviceAccount:${google_service_account.function[each.key].email}"
+
+  condition {
+    title       = "mymedic-tenant-secrets"
+    description = "Only the tenants' own secrets (mymedic-t-*)."
+    expression  = "resource.name.startsWith(\"projects/${data.google_project.this.number}/secrets/mymedic-t-\")"
+  }
+}

@@ -81,8 +81,10 @@ def test_bundle_tree(built: tuple[Path, Path, dict[str, Any]]) -> None:
     assert tables
     for layer in ("marts", "reports"):
         assert list((out / "mymedic" / "sql" / layer).glob("*.sql")), layer
-    mapping = out / "mymedic" / "integrations" / "zoho" / "mappings" / "sunrise-imaging.toml"
-    assert mapping.is_file()
+    example = out / "mymedic" / "integrations" / "zoho" / "mappings" / "examples" / "minimal.toml"
+    assert example.is_file()
+    assert (out / "mymedic" / "demo" / "zoho" / "sunrise-imaging.toml").is_file()
+    assert (out / "zoho").is_dir()  # the deployment's Zoho tenants (none given here)
     assert not list(out.rglob("__pycache__"))
     assert not list(out.rglob("*.pyc"))
     assert not (out / ".gcloudignore").exists()
@@ -142,7 +144,7 @@ CHECK = textwrap.dedent(
     files = sql_catalog.sql_files()
     assert {f.layer for f in files} == set(sql_catalog.LAYERS), files
     assert sql_catalog.table_defs(), "no table DDL"
-    assert inside(MAPPINGS_DIR) and list(MAPPINGS_DIR.glob("*.toml")), MAPPINGS_DIR
+    assert inside(MAPPINGS_DIR) and list(MAPPINGS_DIR.glob("examples/*.toml")), MAPPINGS_DIR
     # Every module imports with the runtime dependencies alone (__main__ would run the CLI).
     modules = [m.name for m in pkgutil.walk_packages(mymedic.__path__, "mymedic.")]
     for module in modules:
@@ -215,3 +217,28 @@ def test_bundle_deploys_into_a_clean_virtualenv(
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["entry_points"] == sorted(expected)
     assert result["sql_files"] > 0
+
+
+def test_the_deployment_s_zoho_tenants_are_bundled(tmp_path: Path) -> None:
+    """Mappings and connection files go to zoho/, where the functions look (terraform
+    sets MYMEDIC_ZOHO_MAPPING_DIR); nothing else of the folder does."""
+    folder = tmp_path / "zoho-tenants"
+    folder.mkdir()
+    (folder / "clinic-a.toml").write_text("# a mapping\n", encoding="utf-8")
+    (folder / "clinic-a.connection.toml").write_text("# its connection\n", encoding="utf-8")
+    (folder / ".clinic-a.toml.swp").write_text("editor litter\n", encoding="utf-8")
+    (folder / "notes.txt").write_text("not configuration\n", encoding="utf-8")
+    out = tmp_path / "bundle"
+    command = [sys.executable, str(SCRIPT), "--out", str(out), "--zip", str(tmp_path / "z.zip")]
+    subprocess.run(
+        [*command, "--zoho-dir", str(folder)],
+        capture_output=True,
+        check=True,
+        timeout=RUN_TIMEOUT,
+    )
+    assert sorted(p.name for p in (out / "zoho").iterdir()) == [
+        "clinic-a.connection.toml",
+        "clinic-a.toml",
+    ]
+    env = (REPO / "terraform" / "main.tf").read_text(encoding="utf-8")
+    assert 'MYMEDIC_ZOHO_MAPPING_DIR             = "zoho"' in env
