@@ -16,6 +16,13 @@ an expired channel is gone (not listed, NOT_SUBSCRIBED when disabled) and enabli
 again creates it anew. :meth:`FakeZoho.channels` shows the live ones and
 :meth:`FakeZoho.callback` builds the body Zoho would POST to a channel's notify URL.
 
+Onboarding (``mymedic zoho connect``, ``mymedic zoho mapping init``): the consent screen
+``/oauth/v2/auth`` agrees at once and redirects with a code (:meth:`FakeZoho.set_consent`
+makes the user one of another data centre, or withholds scopes), the token endpoint
+exchanges a code once within two minutes for a refresh token that then works like the
+configured one, and ``/settings/modules`` and ``/settings/fields`` serve the metadata
+set with :meth:`FakeZoho.set_metadata`.
+
 Synthetic data only; the credentials are random per instance.
 """
 
@@ -33,12 +40,13 @@ import threading
 import time
 import zipfile
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urlencode
 
 from pydantic import SecretStr
 from werkzeug.exceptions import HTTPException
@@ -66,6 +74,18 @@ ORG_TIMEZONE = timezone(timedelta(hours=5, minutes=30))  # Zoho answers in the o
 _EVENT = re.compile(r"^([A-Za-z0-9_]+)\.(create|edit|delete|all)$")
 _OPERATIONS = ("edit", "create", "delete")  # the order Zoho lists them in
 _CALLBACK_OPERATIONS = {"create": "insert", "edit": "update", "delete": "delete"}
+# Accounts OAuth (onboarding): a grant code lives two minutes; the redirect names the
+# consenting user's data centre (``location``) and its accounts server.
+CODE_LIFETIME_SECONDS = 120.0
+ACCOUNTS_SERVERS = {
+    "us": "https://accounts.zoho.com",
+    "eu": "https://accounts.zoho.eu",
+    "in": "https://accounts.zoho.in",
+    "au": "https://accounts.zoho.com.au",
+    "jp": "https://accounts.zoho.jp",
+    "ca": "https://accounts.zohocloud.ca",
+    "cn": "https://accounts.zoho.com.cn",
+}
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
@@ -112,6 +132,17 @@ class _Subscription:
     resource_id: str
     return_affected_field_values: bool = False
     notify_on_related_action: bool = True
+
+
+@dataclass
+class _Code:
+    """An authorization code (grant token) not yet exchanged."""
+
+    location: str  # the data centre of the user who consented
+    redirect_uri: str | None  # None: a self client's code, exchanged without one
+    scopes: tuple[str, ...]
+    offline: bool  # access_type=offline: the exchange also issues a refresh token
+    issued_at: float  # virtual clock
 
 
 @dataclass(frozen=True)
@@ -178,9 +209,24 @@ class FakeZoho:
         self._thread: threading.Thread | None = None
         self._workdir: Path | None = None
         self._base_url = ""
+        # Onboarding: the data centre this fake's accounts server stands for, what the
+        # next consent grants, the codes issued and the refresh tokens they gave.
+        self.home_location = "in"
+        self._consent_location: str | None = None
+        self._withheld_scopes: frozenset[str] = frozenset()
+        self._codes: dict[str, _Code] = {}
+        self._granted: dict[str, tuple[str, ...]] = {}  # refresh token -> scopes
+        self._meta_modules: list[dict[str, Any]] = []
+        self._meta_fields: dict[str, list[dict[str, Any]]] = {}
         self._routes = Map(
             [
+                Rule("/oauth/v2/auth", methods=["GET"], endpoint="auth"),
+                Rule("/oauth/v2/token/revoke", methods=["POST"], endpoint="revoke"),
                 Rule("/oauth/v2/token", methods=["POST"], endpoint="token"),
+                Rule(
+                    "/crm/<version>/settings/modules", methods=["GET"], endpoint="settings_modules"
+                ),
+                Rule("/crm/<version>/settings/fields", methods=["GET"], endpoint="settings_fields"),
                 Rule("/crm/bulk/<version>/read", methods=["POST"], endpoint="bulk_create"),
                 Rule("/crm/bulk/<version>/read/<job_id>", methods=["GET"], endpoint="bulk_job"),
                 Rule(
@@ -356,6 +402,43 @@ class FakeZoho:
         with self._lock:
             self._jobs[job_id].fail = True
 
+    def set_consent(self, *, location: str | None = None, withhold: Iterable[str] = ()) -> None:
+        """What the next consents grant: as a user of data centre ``location`` (a Zoho
+        location: us, eu, in, au, jp, ca, cn; default this fake's own), and every scope
+        asked for but those in ``withhold``."""
+        if location is not None and location not in ACCOUNTS_SERVERS:
+            raise ValueError(f"not a Zoho location: {location!r}")
+        with self._lock:
+            self._consent_location = location
+            self._withheld_scopes = frozenset(withhold)
+
+    def self_client_code(self, scopes: Iterable[str]) -> str:
+        """A code as a self client's console generates it: no redirect URI, offline."""
+        code = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
+        with self._lock:
+            self._codes[code] = _Code(self.home_location, None, tuple(scopes), True, self.clock())
+        return code
+
+    def granted_refresh_tokens(self) -> int:
+        """How many refresh tokens issued for grants are still valid (not revoked)."""
+        with self._lock:
+            return len(self._granted)
+
+    def set_metadata(
+        self,
+        modules: Iterable[dict[str, Any]],
+        fields: Mapping[str, Iterable[dict[str, Any]]] | None = None,
+    ) -> None:
+        """The org's metadata, in Zoho's shapes: ``/settings/modules`` items (api_name,
+        module_name, singular_label, plural_label, generated_type, api_supported, id)
+        and, per module API name, ``/settings/fields`` items (api_name, field_label,
+        data_type, json_type, pick_list_values, lookup, formula, custom_field, ...)."""
+        with self._lock:
+            self._meta_modules = [dict(module) for module in modules]
+            self._meta_fields = {
+                name: [dict(item) for item in items] for name, items in (fields or {}).items()
+            }
+
     # -- WSGI ---------------------------------------------------------------------
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -370,6 +453,9 @@ class FakeZoho:
             return _error(exc.code or 404, "INVALID_URL_PATTERN", "Please check the URL")
         if endpoint == "token":
             return self._token(request)
+        if endpoint in ("auth", "revoke"):
+            accounts: Callable[[Request], Response] = getattr(self, f"_{endpoint}")
+            return accounts(request)
         with self._lock:
             fault = self._faults.popleft() if self._faults else None
         if fault is not None:
@@ -384,13 +470,17 @@ class FakeZoho:
 
     def _token(self, request: Request) -> Response:
         form = request.form
+        if form.get("grant_type") == "authorization_code":
+            return self._code_grant(request)
         if form.get("grant_type") != "refresh_token":
             return _json({"error": "unsupported_grant_type"})
         if form.get("client_id") != self.client_id or (
             form.get("client_secret") != self.client_secret
         ):
             return _json({"error": "invalid_client"})
-        if form.get("refresh_token") != self.refresh_token:
+        if form.get("refresh_token") != self.refresh_token and (
+            form.get("refresh_token") not in self._granted
+        ):
             return _json({"error": "invalid_code"})
         with self._lock:
             now = self.clock()
@@ -429,6 +519,115 @@ class FakeZoho:
             if expiry is None or expiry <= self.clock():
                 return _error(401, "INVALID_TOKEN", "invalid oauth token")
         return None
+
+    # -- accounts: authorization code grant (onboarding) ---------------------------
+
+    def _auth(self, request: Request) -> Response:
+        """The consent screen, agreed to at once: 302 to the redirect URI with the code,
+        the state, and the consenting user's location and accounts server. What Zoho
+        would refuse shows as an error page, without a redirect."""
+        args = request.args
+        redirect_uri = args.get("redirect_uri", "")
+        scopes = tuple(scope.strip() for scope in args.get("scope", "").split(",") if scope.strip())
+        problem = None
+        if args.get("client_id") != self.client_id:
+            problem = "Invalid Client"
+        elif args.get("response_type") != "code":
+            problem = "Invalid Response Type"
+        elif not re.match(r"^https?://[^/\s]+", redirect_uri):
+            problem = "Invalid Redirect Uri"
+        elif not scopes:
+            problem = "Invalid OAuth Scope"
+        if problem is not None:
+            page = f"<html><body><h1>{problem}</h1></body></html>"
+            return Response(page, status=400, mimetype="text/html")
+        with self._lock:
+            location = self._consent_location or self.home_location
+            granted = tuple(scope for scope in scopes if scope not in self._withheld_scopes)
+            code = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
+            offline = args.get("access_type") == "offline"
+            self._codes[code] = _Code(location, redirect_uri, granted, offline, self.clock())
+        server = self._base_url if location == self.home_location else ACCOUNTS_SERVERS[location]
+        answer = {"code": code, "location": location, "accounts-server": server}
+        if args.get("state") is not None:
+            answer = {"state": args["state"], **answer}
+        separator = "&" if "?" in redirect_uri else "?"
+        response = Response(status=302)
+        response.headers["Location"] = f"{redirect_uri}{separator}{urlencode(answer)}"
+        return response
+
+    def _code_grant(self, request: Request) -> Response:
+        """grant_type=authorization_code: a code once, within two minutes, with the
+        redirect URI it was issued for; errors as Zoho answers them (HTTP 200)."""
+        form = request.form
+        if form.get("client_id") != self.client_id or (
+            form.get("client_secret") != self.client_secret
+        ):
+            return _json({"error": "invalid_client"})
+        with self._lock:
+            now = self.clock()
+            key = form.get("code", "")
+            code = self._codes.get(key)
+            # A code of another data centre is redeemable only at that one's server.
+            if code is None or code.location != self.home_location:
+                return _json({"error": "invalid_code"})
+            if now - code.issued_at > CODE_LIFETIME_SECONDS:
+                del self._codes[key]
+                return _json({"error": "invalid_code"})
+            if code.redirect_uri is not None and form.get("redirect_uri") != code.redirect_uri:
+                return _json({"error": "invalid_redirect_uri"})
+            del self._codes[key]
+            token = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
+            self._tokens[token] = now + self.token_lifetime_seconds
+            body: dict[str, Any] = {"access_token": token}
+            if code.offline:
+                refresh = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
+                self._granted[refresh] = code.scopes
+                body["refresh_token"] = refresh
+        body.update(
+            {
+                "scope": " ".join(code.scopes),
+                "api_domain": self._base_url,
+                "token_type": "Bearer",
+                "expires_in": self.token_lifetime_seconds,
+            }
+        )
+        return _json(body)
+
+    def _revoke(self, request: Request) -> Response:
+        """``POST /oauth/v2/token/revoke?token=``: the refresh token no longer works."""
+        token = request.args.get("token") or request.form.get("token") or ""
+        with self._lock:
+            self._granted.pop(token, None)
+        return _json({"status": "success"})
+
+    # -- metadata API ---------------------------------------------------------------
+
+    def _settings_modules(self, request: Request, version: str) -> Response:
+        with self._lock:
+            modules = [dict(module) for module in self._meta_modules]
+        return _json({"modules": modules})
+
+    def _settings_fields(self, request: Request, version: str) -> Response:
+        module = request.args.get("module")
+        if not module:
+            return _error(
+                400,
+                "REQUIRED_PARAM_MISSING",
+                "One of the expected parameter is missing",
+                {"param": "module"},
+            )
+        with self._lock:
+            known = {str(item.get("api_name")) for item in self._meta_modules}
+            fields = [dict(item) for item in self._meta_fields.get(module, [])]
+        if module not in known:
+            return _error(
+                400,
+                "INVALID_MODULE",
+                "the module name given seems to be invalid",
+                {"param": "module"},
+            )
+        return _json({"fields": fields})
 
     # -- records API --------------------------------------------------------------
 
