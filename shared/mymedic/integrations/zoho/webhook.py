@@ -38,9 +38,9 @@ import orjson
 
 from mymedic.app.http import HttpResponse, error_response
 from mymedic.integrations.zoho.client import ZohoAuthError, ZohoError, ZohoUnavailable
-from mymedic.integrations.zoho.ingest import IngestStats, ZohoIngestor
+from mymedic.integrations.zoho.ingest import IngestStats, Unreadable, ZohoIngestor
 from mymedic.integrations.zoho.mapping import mapping_fields
-from mymedic.integrations.zoho.records import ZohoRecord
+from mymedic.integrations.zoho.records import Quarantined, ZohoRecord
 from mymedic.ports import ConcurrencyConflict, EventIdReused, TransientBackendError
 
 log = logging.getLogger(__name__)
@@ -178,17 +178,11 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return raw
 
 
-def _known_module(ingestor: ZohoIngestor, module: Any, where: str) -> str:
+def _module_name(module: Any, where: str) -> str:
+    """A module API name (mapped or not: the records of a module the mapping does not
+    know are quarantined, so that they are listed and taken up once it is mapped)."""
     if not isinstance(module, str) or not _MODULE.match(module):
         raise _reject(400, "invalid_module", "module must be a Zoho module API name", where)
-    if module not in ingestor.mapping.modules:
-        raise _reject(
-            422,
-            "unknown_module",
-            f"module {module!r} is not in the Zoho mapping of {ingestor.tenant_id} "
-            f"(known: {', '.join(sorted(ingestor.mapping.modules))})",
-            where,
-        )
     return module
 
 
@@ -198,7 +192,7 @@ def _notification(
     missing = sorted(_NOTIFICATION_KEYS - set(payload))
     if missing:
         raise _reject(400, "invalid_notification", f"missing {', '.join(missing)}", missing[0])
-    module = _known_module(ingestor, payload["module"], "module")
+    module = _module_name(payload["module"], "module")
     ids = payload["ids"]
     if not isinstance(ids, list) or len(ids) > MAX_RECORDS:
         raise _reject(422, "invalid_ids", f"ids must be a list of at most {MAX_RECORDS}", "ids")
@@ -207,9 +201,18 @@ def _notification(
         raise _reject(422, "invalid_ids", "ids must be Zoho record ids", "ids")
     if not wanted:
         return IngestStats(), 0
+    if module not in ingestor.mapping.modules:
+        # Not mapped: no fields to ask for. Each record is quarantined by its id alone.
+        unknown = [_unmapped(ingestor, module, record_id) for record_id in wanted]
+        return ingestor.ingest(unknown, "webhook"), len(unknown)
     fields = mapping_fields(ingestor.mapping, module)
     records = fetcher.records_by_ids(module, wanted, fields)
     return ingestor.ingest(records, "webhook"), len(records)
+
+
+def _unmapped(ingestor: ZohoIngestor, module: str, record_id: str) -> Unreadable:
+    reason = f"unknown module (not in mapping version {ingestor.mapping.version})"
+    return Unreadable(Quarantined(module, record_id, None, reason), {"id": record_id})
 
 
 def _workflow(
@@ -217,8 +220,7 @@ def _workflow(
 ) -> tuple[IngestStats, int]:
     payload = _json_object(body)
     named = query("module") or None
-    module = _known_module(
-        ingestor,
+    module = _module_name(
         named if named is not None else payload.get("module"),
         "module" if named is None else "?module",
     )
