@@ -659,3 +659,17 @@ def test_the_check_flags_lookups_that_cannot_meet_generated_ids(tmp_path: Path) 
     # Without an id field, contacts become "zoho-<record id>".
     contact = mapped(loaded, "Contacts", rest_contact())
     assert contact.values["patient_id"] == f"zoho-{PATIENT_ID}"
+
+
+def test_the_mapping_guide_documents_every_canonical_field() -> None:
+    """mappings/README.md lists each entity's canonical fields, and only those."""
+    from mymedic.integrations.zoho.mapping import CANONICAL, MAPPINGS_DIR
+
+    guide = (MAPPINGS_DIR / "README.md").read_text(encoding="utf-8")
+    sections = dict((part.split("\n", 1)[0].strip(), part) for part in guide.split("\n### ")[1:])
+    assert set(sections) == set(CANONICAL)
+    for entity, fields in CANONICAL.items():
+        documented = [
+            line.split("`")[1] for line in sections[entity].splitlines() if line.startswith("| `")
+        ]
+        assert documented == list(fields), entity
