@@ -109,13 +109,16 @@ def _follow(platform: Platform) -> None:
 
 
 def _summary(body: dict[str, Any]) -> str:
-    keys = ("seen", "applied", "duplicates", "stale", "quarantined", "events")
+    keys = ("seen", "applied", "duplicates", "stale", "quarantined", "ignored", "events")
     return ", ".join(f"{key} {body[key]}" for key in keys)
 
 
 @zoho_app.command()
 def backfill(
-    module: Annotated[str, typer.Option(help="Zoho module API name, e.g. Appointments.")],
+    module: Annotated[
+        str | None,
+        typer.Option(help="Zoho module API name; every mapped module, parents first, if none."),
+    ] = None,
     tenant: Tenant = None,
     restart: Annotated[
         bool, typer.Option(help="Read the whole module again although it finished.")
@@ -123,34 +126,77 @@ def backfill(
     poll_seconds: Annotated[float, typer.Option(help="How often to ask if the job is done.")] = 5.0,
     data_dir: DataDir = None,
 ) -> None:
-    """Backfill one module's history through Bulk Read. Resumes where the last run
-    stopped (the job, the page and the rows committed)."""
+    """Backfill modules' history through Bulk Read (Users through the Users API). Each
+    resumes where its last run stopped (the job, the page and the rows committed)."""
     with _zoho(data_dir, tenant) as (platform, service):
-        _require_module(service, module)
-        progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        )
-        with progress:
-            task = progress.add_task(f"{module}: Bulk Read rows", total=None)
-            result = service.backfill(
-                module,
-                restart=restart,
-                poll_seconds=poll_seconds,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
-            )
+        modules = [module] if module else service.sync_order()
+        for name in modules:
+            _require_module(service, name)
+        for name in modules:
+            _backfill_module(service, name, restart=restart, poll_seconds=poll_seconds)
         _follow(platform)
-    body = result.to_dict()
+
+
+def _backfill_module(
+    service: ZohoService,
+    module: str,
+    *,
+    restart: bool,
+    poll_seconds: float,
+    source: str = "backfill",
+) -> None:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    with progress:
+        task = progress.add_task(f"{module}: Bulk Read rows", total=None)
+
+        def advance(done: int, total: int | None) -> None:
+            progress.update(task, completed=done, total=total)
+
+        if source == "formula_refresh":
+            result = service.formula_refresh(module, poll_seconds=poll_seconds)
+        else:
+            result = service.backfill(
+                module, restart=restart, poll_seconds=poll_seconds, progress=advance
+            )
     if result.already_finished:
         console.print(f"{module}: the backfill finished already (--restart to read it again)")
         return
     state = "finished" if result.finished else "stopped"
     console.print(
-        f"{module}: {state} after {result.pages} page(s), {result.rows} rows: " + _summary(body)
+        f"{module}: {state} after {result.pages} page(s), {result.rows} rows: "
+        + _summary(result.to_dict())
     )
+
+
+@zoho_app.command("formula-refresh")
+def formula_refresh(
+    module: Annotated[
+        str | None,
+        typer.Option(help="Zoho module API name; every module with formula_fields if none."),
+    ] = None,
+    tenant: Tenant = None,
+    poll_seconds: Annotated[float, typer.Option(help="How often to ask if the job is done.")] = 5.0,
+    data_dir: DataDir = None,
+) -> None:
+    """Read modules with formula fields again (the zoho-formula-refresh job does it
+    daily): Zoho moves no Modified_Time when a formula's value changes, so the delta
+    sync cannot see it. Unchanged records are recognised and skipped."""
+    with _zoho(data_dir, tenant) as (platform, service):
+        modules = [module] if module else service.formula_modules()
+        if not modules:
+            console.print(f"{service.tenant_id}: no module maps formula_fields")
+        for name in modules:
+            _require_module(service, name)
+            _backfill_module(
+                service, name, restart=True, poll_seconds=poll_seconds, source="formula_refresh"
+            )
+        _follow(platform)
 
 
 @zoho_app.command()
@@ -163,7 +209,7 @@ def sync(
 ) -> None:
     """The delta sync: what changed in Zoho since the watermark (less an overlap)."""
     with _zoho(data_dir, tenant) as (platform, service):
-        modules = [module] if module else service.modules()
+        modules = [module] if module else service.sync_order()
         for name in modules:
             _require_module(service, name)
             result = service.delta_sync(name).to_dict()
@@ -209,16 +255,23 @@ def renew_channels(
 
 @zoho_app.command("check-mapping")
 def check_mapping(
-    mapping: Annotated[Path, typer.Option(help="The mapping file (TOML).")],
+    *,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="The mapping file (TOML); default: the tenant's (--tenant)."),
+    ] = None,
     samples: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             help="Sample records: JSON ({module: [records]}, or a list of records with "
-            "--module) or a Bulk Read CSV (with --module)."
+            "--module) or a Bulk Read CSV (with --module). Default: the first "
+            f"{SAMPLE_RECORDS} records of each mapped module, read from the tenant's org."
         ),
-    ],
+    ] = None,
     module: Annotated[str | None, typer.Option(help="The module of a list or CSV.")] = None,
+    tenant: Tenant = None,
     output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    data_dir: DataDir = None,
 ) -> None:
     """Run a mapping over sample records and report what would not fit (unmapped
     fields, always-empty columns, unmapped picklist values, would-be quarantines)."""
@@ -228,9 +281,15 @@ def check_mapping(
     if output_format not in ("text", "json"):
         console.print("[red]--format is text or json")
         raise typer.Exit(2)
+    if mapping is None and samples is not None:
+        console.print("[red]--samples checks a --mapping file")
+        raise typer.Exit(2)
     try:
-        loaded = load_mapping(mapping)
-        by_module = _samples(samples, module)
+        if mapping is not None and samples is not None:
+            loaded = load_mapping(mapping)
+            by_module = _samples(samples, module)
+        else:
+            loaded, by_module = _from_org(data_dir, tenant, mapping)
     except (MappingError, ValueError, OSError) as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(2) from None
@@ -241,6 +300,28 @@ def check_mapping(
         sys.stdout.write(report.to_text())
     if not report.ok:
         raise typer.Exit(1)
+
+
+SAMPLE_RECORDS = 200
+
+
+def _from_org(
+    data_dir: Path | None, tenant: str | None, path: Path | None
+) -> tuple[Any, dict[str, list[dict[str, Any]]]]:
+    """The mapping (the tenant's, or ``path``) and samples of each of its modules, read
+    from the tenant's org through its connection (the first page of each)."""
+    from itertools import islice
+
+    from mymedic.integrations.zoho.mapping import load_mapping, mapping_fields
+
+    with _zoho(data_dir, tenant) as (_platform, service):
+        loaded = load_mapping(path) if path is not None else service.mapping
+        client = service.client()
+        found: dict[str, list[dict[str, Any]]] = {}
+        for name in loaded.modules:
+            records = client.records(name, mapping_fields(loaded, name))
+            found[name] = [record.fields for record in islice(records, SAMPLE_RECORDS)]
+        return loaded, found
 
 
 def _samples(path: Path, module: str | None) -> dict[str, list[dict[str, Any]]]:

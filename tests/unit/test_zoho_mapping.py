@@ -340,6 +340,7 @@ def test_rest_and_csv_shapes_map_to_the_same_record(mapping: TenantMapping) -> N
         "paid_minor": None,
         "payment_status": None,
         "payment_mode": None,
+        "payment_reference": None,
     }
 
 

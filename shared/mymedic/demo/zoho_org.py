@@ -143,6 +143,10 @@ class ZohoOrg:
         """Zoho's date-times: the org's zone, to the second."""
         return at.astimezone(self.zone).replace(microsecond=0).isoformat()
 
+    def records(self, module: str) -> list[dict[str, Any]]:
+        """The module's records as they stand after every change."""
+        return list(self._records.get(module, {}).values())
+
     def as_of(self, cut: datetime) -> dict[str, list[dict[str, Any]]]:
         """Every record as it stood at ``cut`` (those created by then), by module."""
         latest: dict[tuple[str, str], dict[str, Any]] = {}
@@ -530,3 +534,130 @@ class _Builder:
 
     _refund_appointment_payment = _refund
     _refund_payment = _refund
+
+
+# --- the org's metadata (what /settings/modules and /settings/fields answer) --------------
+
+_LOOKUPS = {
+    ("Rooms", "Branch"): "Branches",
+    ("Leave", "Clinician"): "Users",
+    ("Contacts", "Branch"): "Branches",
+    ("Referrals", "Branch"): "Branches",
+    ("Referrals", "Patient"): "Contacts",
+    ("Referrals", "Referrer"): "Referrers",
+    ("Appointments", "Branch"): "Branches",
+    ("Appointments", "Patient"): "Contacts",
+    ("Appointments", "Room"): "Rooms",
+    ("Appointments", "Procedure"): "Products",
+    ("Appointments", "Referral"): "Referrals",
+    ("Invoices", "Appointment"): "Appointments",
+    ("Invoices", "Contact_Name"): "Contacts",
+    ("Payments", "Appointment"): "Appointments",
+    ("Payments", "Invoice"): "Invoices",
+    ("Refunds", "Payment"): "Payments",
+    ("Surveys", "Patient"): "Contacts",
+    ("Surveys", "Appointment"): "Appointments",
+}
+_USER_LOOKUPS = {("Appointments", "Clinician"), ("Leave", "Clinician")}
+_PICKLISTS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Rooms", "Modalities"): tuple(MODALITY.values()),
+    ("Rooms", "Equipment"): tuple(EQUIPMENT.values()),
+    ("Products", "Product_Category"): tuple(MODALITY.values()),
+    ("Referrers", "Referrer_Type"): tuple(REFERRER_TYPE.values()),
+    ("Leave", "Status"): ("Approved", "Cancelled"),
+    ("Contacts", "Gender"): tuple(GENDER.values()),
+    ("Referrals", "Referrer_Type"): tuple(REFERRER_TYPE.values()),
+    ("Appointments", "Status"): tuple(STATUS.values()),
+    ("Appointments", "Booking_Channel"): tuple(CHANNEL.values()),
+    ("Invoices", "Payer_Type"): tuple(PAYER.values()),
+    ("Invoices", "Status"): ("Created", "Approved", "Delivered", "Cancelled"),
+    ("Payments", "Payment_Type"): tuple(KIND.values()),
+    ("Payments", "Mode"): tuple(MODE.values()),
+    ("Payments", "Gateway"): tuple(GATEWAY.values()),
+}
+_MULTI = {("Rooms", "Modalities"), ("Rooms", "Equipment")}
+_TYPES = {
+    "Amount": "currency",
+    "Unit_Price": "currency",
+    "Grand_Total": "currency",
+    "Appointment_Start": "datetime",
+    "From": "datetime",
+    "To": "datetime",
+    "Date_of_Birth": "date",
+    "Due_Date": "date",
+    "Invoice_Date": "date",
+    "Price_Effective_From": "date",
+    "Duration_Minutes": "integer",
+    "Score": "integer",
+    "Mobile": "phone",
+    "Email": "email",
+    "Comment": "textarea",
+    "Reason": "textarea",
+    "Cancellation_Reason": "textarea",
+}
+_SKIPPED = {"id", "Created_Time", "Modified_Time", "created_time"}
+
+
+def metadata(org: ZohoOrg) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """The org's modules and their fields in the metadata API's shapes, from its records
+    (what ``mymedic zoho mapping init`` reads). Users have no field metadata in Zoho."""
+    present = [module for module in MODULES if module != "Users" and org.records(module)]
+    modules: list[dict[str, Any]] = [
+        {
+            "api_name": module,
+            "module_name": module,
+            "singular_label": module.rstrip("s"),
+            "plural_label": module,
+            "generated_type": "default" if module in _STANDARD else "custom",
+            "api_supported": True,
+            "id": str(_ID_BASE + index),
+        }
+        for index, module in enumerate(present)
+    ]
+    return modules, {module: _fields(module, org.records(module)) for module in present}
+
+
+_STANDARD = frozenset({"Contacts", "Products", "Invoices"})
+
+
+def _fields(module: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    names = list(dict.fromkeys(name for record in records for name in record))
+    found: list[dict[str, Any]] = []
+    for number, name in enumerate(name for name in names if name not in _SKIPPED):
+        field: dict[str, Any] = {
+            "api_name": name,
+            "field_label": name.replace("_", " "),
+            "data_type": _TYPES.get(name, "text"),
+            "json_type": "string",
+            "custom_field": module not in _STANDARD,
+            "read_only": False,
+            "id": str(_ID_BASE + 5 * 10**8 + number),
+        }
+        key = (module, name)
+        if key in _LOOKUPS:
+            target = _LOOKUPS[key]
+            field.update(
+                data_type="lookup",
+                json_type="jsonobject",
+                lookup={
+                    "module": {"api_name": target, "id": str(_ID_BASE + MODULES.index(target))}
+                },
+            )
+        elif key in _USER_LOOKUPS:
+            field.update(data_type="userlookup", json_type="jsonobject")
+        elif key in _PICKLISTS:
+            multi = key in _MULTI
+            field.update(
+                data_type="multiselectpicklist" if multi else "picklist",
+                json_type="jsonarray" if multi else "string",
+                pick_list_values=[
+                    {"display_value": value, "actual_value": value, "id": str(n)}
+                    for n, value in enumerate(_PICKLISTS[key], start=1)
+                ],
+            )
+        elif field["data_type"] in ("currency",):
+            field["json_type"] = "double"
+        elif field["data_type"] == "integer":
+            field["json_type"] = "integer"
+        found.append(field)
+    return found
