@@ -606,8 +606,8 @@ def _report_mapping(result: InitResult, tenant: str) -> None:
         for line in result.problems:
             console.print(f"  - {escape(line)}", highlight=False)
     console.print(
-        "Next: fill in the TODOs, then check it against sample records: "
-        f"`mymedic zoho check-mapping --mapping {escape(str(result.path))} --samples FILE`; "
-        f"then `mymedic zoho backfill --tenant {tenant} --module MODULE` for each module.",
+        "Next: fill in the TODOs, then check it against records of the org: "
+        f"`mymedic zoho check-mapping --tenant {tenant}`; then the history: "
+        f"`mymedic zoho backfill --tenant {tenant}` (every module, parents first).",
         highlight=False,
     )

@@ -656,7 +656,7 @@ def test_the_cli_connects_then_writes_a_starter_mapping(
     flat = " ".join(written.output.split())
     assert "Appointments (appointment)" in flat and "Users (clinician)" in flat
     assert "It does not load yet" in flat and "working_hours" in flat
-    assert "mymedic zoho check-mapping --mapping" in flat
+    assert f"mymedic zoho check-mapping --tenant {TENANT}" in flat
     path = data / "zoho" / f"{TENANT}.toml"
     before = path.read_text(encoding="utf-8")
     assert tomllib.loads(before)["modules"]["Appointments"]["formula_fields"] == ["Amount"]

@@ -670,14 +670,31 @@ def _outcome(
     if rng.random() < 0.1:
         _follow_up(rng, state, story, booking, branch)
     if rng.random() < 0.3:
+        response_id = state.next_id("nps")
         story.add(
             booking.end_at + timedelta(days=1),
             "record_nps_response",
-            response_id=state.next_id("nps"),
+            response_id=response_id,
             patient_id=booking.patient_id,
             appointment_id=booking.appointment_id,
             score=rng.choice((6, 7, 8, 9, 9, 10, 10)),
+            **_nps_comment(response_id),
         )
+
+
+NPS_COMMENTS = (
+    "Quick and friendly, thank you",
+    "The wait was longer than I was told",
+    "Clear explanation of the scan",
+    "Parking was hard to find",
+)
+
+
+def _nps_comment(response_id: str) -> dict[str, str]:
+    """A free-text comment on some responses, drawn from the response's own id so that
+    the chain's other draws stay as they were."""
+    draw = random.Random(response_id)
+    return {"comment": draw.choice(NPS_COMMENTS)} if draw.random() < 0.3 else {}
 
 
 def _return_deposit(

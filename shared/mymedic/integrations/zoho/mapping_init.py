@@ -105,8 +105,8 @@ def render(draft: Draft) -> str:
     lines = [
         f'# The Zoho mapping of tenant "{draft.tenant_id}": a starter written by',
         "# `mymedic zoho mapping init` from the org's metadata. Each guess says what it was",
-        '# guessed from; each "TODO" is a decision left to you. Check it against sample',
-        "# records before use (`mymedic zoho check-mapping --mapping FILE --samples FILE`)",
+        '# guessed from; each "TODO" is a decision left to you. Check it against records',
+        f"# of the org before use (`mymedic zoho check-mapping --tenant {draft.tenant_id}`)",
         "# and bump `version` with every change.",
     ]
     lines += _wrapped("Modules not mapped: ", draft.unmapped)
