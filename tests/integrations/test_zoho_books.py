@@ -192,6 +192,69 @@ def test_an_invoice_and_two_payments_land_on_our_invoice(
     assert reviews(booked) == {}
 
 
+def test_a_gateway_payment_naming_only_the_visit_goes_to_its_books_invoice(
+    booked: Platform, fake: FakeZohoBooks, zoho: ZohoService
+) -> None:
+    """The Books invoice is the visit's bill: a Razorpay capture whose notes name only
+    the appointment pays it once, never also as a prepayment on the visit; its second
+    delivery, and Books' own record of it (with the gateway's id as reference), are the
+    same payment."""
+    from pydantic import SecretStr
+
+    from mymedic.server import create_server
+    from tests.integrations.test_payment_webhooks import post_razorpay, razorpay_event
+
+    fake.add_invoices([invoice(1)])
+    zoho.books_sync()
+    [assigned] = on_stream(booked, "billing:apt-1")
+    assert assigned.payload == {
+        "appointment_id": "apt-1",
+        "invoice_id": "zb-90001",
+        "source": "books",
+    }
+    secret = "test-only-razorpay-webhook-secret"  # noqa: S105 - synthetic
+    booked.settings = booked.settings.model_copy(
+        update={"razorpay_webhook_secret": SecretStr(secret), "payments_tenant_id": "gateway"}
+    )
+    entity = {
+        "id": "pay_BooksVisit0001",
+        "entity": "payment",
+        "amount": 300_050,
+        "currency": "INR",
+        "status": "captured",
+        "method": "upi",
+        "captured": True,
+        "notes": {
+            "mymedic_tenant": TENANT,
+            "mymedic_branch": BRANCH,
+            "mymedic_appointment": "apt-1",
+        },
+        "fee": 0,
+        "tax": 0,
+        "created_at": 1770000000,
+    }
+    entrypoints.use_platform(booked)
+    try:
+        client = create_server().test_client()
+        body = razorpay_event("payment.captured", {"payment": {"entity": entity}})
+        for _ in range(2):
+            answer = post_razorpay(client, body, "evt-books-1", secret=secret)
+            assert answer.status_code == 200, answer.get_json()
+    finally:
+        entrypoints.use_platform(None)
+    invoice_events = [e.event_type for e in on_stream(booked, "invoice:zb-90001")]
+    assert invoice_events == ["invoice.issued", "payment.captured"]
+    visit = [e.event_type for e in on_stream(booked, "appointment:apt-1")]
+    assert "appointment.payment_taken" not in visit
+    # Books records the same money, referenced by the gateway's payment id: matched.
+    fake.add_payments([{**payment(1, [(1, 3000.5)]), "reference_number": "pay_BooksVisit0001"}])
+    zoho.books_sync()
+    captured = [
+        e for e in on_stream(booked, "invoice:zb-90001") if e.event_type == "payment.captured"
+    ]
+    assert len(captured) == 1, [e.payload for e in captured]
+
+
 def test_a_rerun_appends_nothing(booked: Platform, fake: FakeZohoBooks, zoho: ZohoService) -> None:
     fake.add_invoices([invoice(1), invoice(2, cf_appointment_id=None)])
     fake.add_payments([payment(1, [(1, 3000.5)])])

@@ -258,4 +258,18 @@ def plan_payment(item: ItemPlan) -> None:
             reason, where = describe_error(exc)
             item.review(f"capture_payment: {reason}", where, part=target)
             continue
+        if _held_already(history, command):
+            continue  # a gateway told us first: the reference is its payment id
         item.apply(command, history, captured, branch, target)
+
+
+def _held_already(history: list[EventEnvelope], command: c.CapturePayment) -> bool:
+    """The invoice holds this money already, recorded with Books' reference (the
+    gateway's payment id) by the gateway's webhook: the same payment, matched."""
+    reference = command.provider_reference
+    return reference is not None and any(
+        isinstance(data := envelope.data(), e.PaymentCaptured)
+        and data.provider_reference == reference
+        and (data.amount_minor, data.currency) == (command.amount_minor, command.currency)
+        for envelope in history
+    )
