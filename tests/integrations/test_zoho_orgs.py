@@ -164,7 +164,7 @@ def test_a_token_of_another_tenant_or_an_unknown_channel_is_refused_alike(
 def test_a_job_runs_for_the_tenant_named_or_every_zoho_tenant(
     orgs: tuple[Platform, dict[str, FakeZoho]],
 ) -> None:
-    platform, fakes = orgs
+    platform, _ = orgs
     one = entrypoints.run_job("zoho-delta-sync", {"tenant": "clinic-b"}.get)
     assert one.status == 200, one.body
     assert one.body["tenant_id"] == "clinic-b"
