@@ -40,6 +40,30 @@ def test_schema_creation_is_repeatable(tmp_path: Path) -> None:
     warehouse.close()
 
 
+def test_a_warehouse_made_before_a_column_was_added_gains_it(tmp_path: Path) -> None:
+    """A column added to a table's DDL (hist_room.equipment) reaches an existing file:
+    no rebuild for a nullable column, and the views that read it are created."""
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    DuckDbWarehouse(path).ensure_schema()
+    with duckdb.connect(str(path)) as old:
+        old.execute("drop view dim_room")
+        old.execute("alter table hist_room drop column equipment")
+        # The view as it was before: it read no equipment.
+        old.execute("create view dim_room as select tenant_id, room_id from hist_room")
+    upgraded = DuckDbWarehouse(path)
+    upgraded.ensure_schema()
+    assert "equipment" in upgraded.columns("hist_room")
+    assert "equipment" in upgraded.columns("dim_room")
+    upgraded.close()
+    with duckdb.connect(str(path)) as old:
+        old.execute("drop view dim_room")
+        old.execute("alter table hist_room drop column room_id")  # a not-null one
+    with pytest.raises(RuntimeError, match=r"hist_room\.room_id is new and not null"):
+        DuckDbWarehouse(path).ensure_schema()
+
+
 def test_bus_delivers_to_every_subscriber_even_when_one_fails() -> None:
     bus = InProcessBus()
     seen: list[str] = []

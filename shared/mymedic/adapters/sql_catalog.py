@@ -42,6 +42,8 @@ class TableDef:
     key: tuple[str, ...]
     # Each column's BigQuery type, as the DDL writes it (int64, string, ...).
     types: tuple[str, ...] = ()
+    # The columns the DDL declares ``not null``.
+    required: frozenset[str] = frozenset()
 
 
 def sql_root() -> Path:
@@ -80,13 +82,21 @@ def table_defs(root: Path | None = None) -> dict[str, TableDef]:
         column_defs = [c for c in schema.expressions if isinstance(c, exp.ColumnDef)]
         columns = tuple(c.name for c in column_defs)
         types = tuple(c.args["kind"].sql("bigquery").lower() for c in column_defs)
+        required = frozenset(
+            c.name
+            for c in column_defs
+            if any(
+                isinstance(constraint.args.get("kind"), exp.NotNullColumnConstraint)
+                for constraint in c.args.get("constraints") or []
+            )
+        )
         declared = _KEY_LINE.findall(file.sql)
         if len(declared) != 1:
             raise ValueError(f"{file.name}: state the table's key once, as `-- key: a, b`")
         key = tuple(name.strip() for name in declared[0].split(","))
         if not set(key) <= set(columns):
             raise ValueError(f"{file.name}: key {key} names unknown columns")
-        defs[file.name] = TableDef(file.name, columns, key, types)
+        defs[file.name] = TableDef(file.name, columns, key, types, required)
     return defs
 
 

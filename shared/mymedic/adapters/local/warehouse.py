@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
+from sqlglot import exp
 
 from mymedic.adapters.keyed_rows import CHECKPOINTS, KeyedRows
 from mymedic.adapters.sql_catalog import (
@@ -108,9 +109,18 @@ class DuckDbWarehouse:
         self._schemas: dict[str, pa.Schema] = {}
 
     def ensure_schema(self) -> None:
+        """Create what is missing: the tables, then columns added to a table's DDL since
+        the file was made (nullable ones; a new ``not null`` column needs a rebuild),
+        then every view anew."""
         with self._lock:
-            for file in sql_files():
-                self._conn.execute(to_duckdb(file.sql))
+            files = sql_files()
+            for file in files:
+                if file.layer == "tables":
+                    self._conn.execute(to_duckdb(file.sql))
+            self._add_new_columns()
+            for file in files:
+                if file.layer != "tables":
+                    self._conn.execute(to_duckdb(file.sql))
             for name in self._tables:
                 columns = self._conn.execute(
                     "select column_name, data_type from information_schema.columns"
@@ -118,6 +128,26 @@ class DuckDbWarehouse:
                     [name],
                 ).fetchall()
                 self._schemas[name] = pa.schema([(c, _ARROW_TYPES[t]) for c, t in columns])
+
+    def _add_new_columns(self) -> None:
+        for name, table in self._tables.items():
+            present = {
+                row[0]
+                for row in self._conn.execute(
+                    "select column_name from information_schema.columns where table_name = ?",
+                    [name],
+                ).fetchall()
+            }
+            for column, kind in zip(table.columns, table.types, strict=True):
+                if column in present:
+                    continue
+                if column in table.required:
+                    raise RuntimeError(
+                        f"{name}.{column} is new and not null: rebuild the warehouse "
+                        "(remove the DuckDB file, then `mymedic replay`)"
+                    )
+                duck = exp.DataType.build(kind, dialect="bigquery").sql("duckdb")
+                self._conn.execute(f"alter table {name} add column {column} {duck}")
 
     def transact(self, work: Callable[[DuckDbUnitOfWork], T]) -> T:
         with self._lock:
