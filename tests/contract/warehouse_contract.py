@@ -260,6 +260,12 @@ class WarehouseContract:
         assert warehouse.facts_version("t1") == 3
         assert warehouse.facts_version("nobody") == 0
         assert warehouse.fact_tenants() == ["t1", "t2"]
+
+        def follow(uow: WarehouseUnitOfWork) -> None:  # the runner's position in the store
+            uow.set_checkpoint("warehouse_facts", "*", "$all", 42)
+
+        warehouse.transact(follow)
+        assert warehouse.fact_tenants() == ["t1", "t2"]
         assert warehouse.columns("mat_rpt_patient_volume") == warehouse.columns(
             "rpt_patient_volume"
         )

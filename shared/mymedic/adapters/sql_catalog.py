@@ -129,10 +129,11 @@ def materialized_table(view: str) -> str:
 
 
 def fact_tenants_sql() -> str:
-    """The tenants with facts: those the facts projection has checkpoints for."""
+    """The tenants with facts: those the facts projection has checkpoints for (but the
+    runner's own position in the store, kept under tenant ``*``)."""
     return (
         f"select distinct tenant_id from {CHECKPOINTS_TABLE}"
-        f" where projection = '{FACTS_PROJECTION}' order by tenant_id"
+        f" where projection = '{FACTS_PROJECTION}' and tenant_id != '*' order by tenant_id"
     )
 
 
