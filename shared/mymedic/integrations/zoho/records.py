@@ -12,23 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from mymedic.domain.events import ZohoEntity
+
 Source = Literal["webhook", "delta", "backfill", "formula_refresh", "retry"]
-Entity = Literal[
-    "patient",
-    "appointment",
-    "referral",
-    "branch",
-    "clinician",
-    "room",
-    "procedure",
-    "referrer",
-    "block",
-    "invoice",
-    "payment",
-    "refund",
-    "nps",
-    "complaint",
-]
+# The canonical entities a Zoho module may be read as (the events' own list).
+Entity = ZohoEntity
 
 
 @dataclass(frozen=True)
