@@ -14,6 +14,8 @@ create table if not exists mat_rpt_leakage (
     unpaid_invoice_minor int64,
     refunds int64,
     refund_minor int64,
+    credit_notes int64,
+    credit_note_minor int64,
     forfeitures int64,
     forfeiture_minor int64
 )

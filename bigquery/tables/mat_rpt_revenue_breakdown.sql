@@ -13,6 +13,7 @@ create table if not exists mat_rpt_revenue_breakdown (
     appointments int64,
     billed_minor int64,
     invoiced_minor int64,
+    credited_minor int64,
     prepaid_minor int64,
     paid_minor int64,
     outstanding_minor int64,

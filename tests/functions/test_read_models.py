@@ -492,6 +492,67 @@ def _payments_story(client: FlaskClient) -> None:
     pay(client, "apt-d", "pay-d", 100_000, currency="AED", branch_id=DUBAI)
 
 
+def _invoice_story(client: FlaskClient) -> None:
+    """apt-5 (pat-2): a deposit of 20,000 on the visit, then an invoice of 80,000 for the
+    rest; 80,000 paid on it, 30,000 of that refunded, and a credit note of 10,000: the
+    invoice still owes 80,000 - 10,000 - (80,000 - 30,000) = 20,000."""
+    book(client, "apt-5", patient_id="pat-2", start_at="2026-03-12T10:00:00+05:30")
+    pay(client, "apt-5", "dep-5", 20_000, kind="deposit")
+    post(client, "mark_arrived", appointment("apt-5"))
+    post(client, "complete_appointment", appointment("apt-5"))
+    invoice = {"tenant_id": TENANT, "branch_id": BRANCH, "invoice_id": "inv-5"}
+    money = {"currency": "INR"}
+    post(
+        client,
+        "issue_invoice",
+        invoice
+        | money
+        | {
+            "appointment_id": "apt-5",
+            "patient_id": "pat-2",
+            "payer_type": "self_pay",
+            "amount_minor": 80_000,
+            "due_on": "2026-03-12",
+        },
+    )
+    paid = {"payment_id": "ip-5", "amount_minor": 80_000, "mode": "card", "provider": "stripe"}
+    post(client, "capture_payment", invoice | money | paid)
+    back = {"refund_id": "ir-5", "payment_id": "ip-5", "amount_minor": 30_000, "reason": "x"}
+    post(client, "refund_payment", invoice | money | back)
+    credit = {"credit_note_id": "cn-5", "amount_minor": 10_000, "reason": "partial scan"}
+    post(client, "issue_credit_note", invoice | money | credit)
+
+
+def test_an_invoiced_visit_shows_what_its_invoices_still_owe(client: FlaskClient) -> None:
+    _invoice_story(client)
+    [row] = read(client, "payments", appointment_id="apt-5")["appointments"]
+    assert row["invoices"] == ["inv-5"]
+    assert (row["invoiced_minor"], row["credited_minor"], row["invoice_paid_minor"]) == (
+        80_000,
+        10_000,
+        50_000,
+    )
+    # Charged: the 20,000 deposit + 80,000 invoiced - 10,000 credited; held: 20,000 +
+    # 50,000; owed: what the invoice still bills, the refund without a credit note.
+    assert (row["charge_minor"], row["total_paid_minor"], row["balance_minor"]) == (
+        90_000,
+        70_000,
+        20_000,
+    )
+    assert (row["invoice_owed_minor"], row["status"]) == (20_000, "part_paid")
+    too_much = {
+        "tenant_id": TENANT,
+        "branch_id": BRANCH,
+        "invoice_id": "inv-5",
+        "credit_note_id": "cn-6",
+        "amount_minor": 70_001,  # 80,000 billed less 10,000 credited is 70,000
+        "currency": "INR",
+        "reason": "more",
+    }
+    response = client.post("/commands/issue_credit_note", json=too_much, headers=bearer())
+    assert (response.status_code, response.get_json()["field"]) == (422, "amount_minor")
+
+
 def test_payments_sum_per_appointment_patient_and_currency(client: FlaskClient) -> None:
     _payments_story(client)
     body = read(client, "payments")
@@ -797,6 +858,7 @@ def test_replaying_every_event_twice_writes_the_same_documents(
         start_at="2026-03-31T10:00:00+05:30",
     )
     block(client, "clin-1", "b-1", "2026-03-10T20:00:00+05:30", "2026-03-11T09:00:00+05:30")
+    _invoice_story(client)
     schedule = {
         "tenant_id": TENANT,
         "snapshot_id": "weekly-ops",

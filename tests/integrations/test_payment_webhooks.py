@@ -323,7 +323,9 @@ def test_an_invoice_named_in_the_metadata_is_paid(client: FlaskClient, platform:
     assert captured.stream_id == "invoice:inv-1"
     assert captured.payload["amount_minor"] == 200_000
     [fact] = of_type(platform, "gateway.payment_captured")
-    assert fact.payload["applied_to"] == ["appointment:apt-1", "invoice:inv-1"]
+    # Applied once, to the invoice (which knows its appointment), never also to the visit.
+    assert fact.payload["applied_to"] == ["invoice:inv-1"]
+    assert not of_type(platform, "appointment.payment_taken")
 
 
 def test_the_stripe_function_verifies_and_records(platform: Platform) -> None:

@@ -669,6 +669,8 @@ EXPECTED_COMMAND_ROLES: dict[str, set[Role]] = {
     "issue_invoice": {A, S},
     "capture_payment": {A, S},
     "refund_payment": {A},
+    "issue_credit_note": {A},
+    "set_billing_policy": {A},
     "update_price_list": {A},
     "record_referral": {A, S},
     "record_nps_response": {A, S, P},

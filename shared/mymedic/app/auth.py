@@ -530,6 +530,8 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "issue_invoice": frozenset({_A, _S}),
     "capture_payment": frozenset({_A, _S}),
     "refund_payment": frozenset({_A}),
+    "issue_credit_note": frozenset({_A}),
+    "set_billing_policy": frozenset({_A}),
     "update_price_list": frozenset({_A}),
     "record_referral": frozenset({_A, _S}),
     "record_nps_response": frozenset({_A, _S, _P}),

@@ -1,5 +1,5 @@
 """The warehouse's money facts: ``fct_invoice``, ``fct_payment``, ``fct_refund``,
-``fct_forfeiture`` and ``fct_appointment_revenue``. Part of the warehouse facts
+``fct_credit_note``, ``fct_forfeiture`` and ``fct_appointment_revenue``. Part of the warehouse facts
 projection.
 
 Every row is keyed by the business ids its event carries, so a replay or a rebuild
@@ -9,7 +9,8 @@ refunds the appointment and patient from fct_invoice: both come first in the eve
 own stream, so the rows never depend on the order in which streams are delivered.
 Rows hold instants and the branch's calendar date of each (``branch_facts.local_date``).
 
-``fct_appointment_revenue`` sums an appointment's invoices, payments and refunds per
+``fct_appointment_revenue`` sums an appointment's invoices, credit notes, payments and
+refunds per
 currency as they come: each adds its amount less that of the row it replaces (the
 fact table's row of the same id, if any), so a fact written again (a replay, a later
 fact of the same id) changes the sums by its difference only, never twice. A rebuild
@@ -30,9 +31,10 @@ from mymedic.ports import Row, WarehouseUnitOfWork
 INVOICES = "fct_invoice"
 PAYMENTS = "fct_payment"
 REFUNDS = "fct_refund"
+CREDITS = "fct_credit_note"
 FORFEITURES = "fct_forfeiture"
 REVENUE = "fct_appointment_revenue"
-MONEY_TABLES = (INVOICES, PAYMENTS, REFUNDS, FORFEITURES, REVENUE)
+MONEY_TABLES = (INVOICES, PAYMENTS, REFUNDS, CREDITS, FORFEITURES, REVENUE)
 _APPOINTMENTS = "fct_appointment"  # facts.APPOINTMENTS, which imports this module
 
 EVENT_TYPES = frozenset(
@@ -41,6 +43,7 @@ EVENT_TYPES = frozenset(
         e.InvoiceIssued,
         e.PaymentCaptured,
         e.RefundIssued,
+        e.CreditNoteIssued,
         e.AppointmentPaymentTaken,
         e.AppointmentPaymentRefunded,
         e.DepositForfeited,
@@ -62,6 +65,7 @@ def prefetch_money(uow: WarehouseUnitOfWork, events: Sequence[EventEnvelope]) ->
     prefetch_branch_keys(uow, ((ev.tenant_id, str(ev.branch_id)) for ev in money))
     payments: list[tuple[str, ...]] = []
     refunds: list[tuple[str, ...]] = []
+    credits: list[tuple[str, ...]] = []
     # The appointment of an invoice issued in this batch, for the invoice's payments.
     issued = {
         (ev.tenant_id, ev.payload["invoice_id"]): ev.payload["appointment_id"]
@@ -79,13 +83,24 @@ def prefetch_money(uow: WarehouseUnitOfWork, events: Sequence[EventEnvelope]) ->
         else:
             source, source_id = "appointment", p["appointment_id"]
             appointment = source_id
-        if "refund_id" in p:
+        if "credit_note_id" in p:
+            credits.append((ev.tenant_id, source_id, p["credit_note_id"]))
+        elif "refund_id" in p:
             refunds.append((ev.tenant_id, source, source_id, p["refund_id"]))
         elif "payment_id" in p:
             payments.append((ev.tenant_id, source, source_id, p["payment_id"]))
-        if appointment and ("payment_id" in p or ev.event_type == e.InvoiceIssued.event_type):
+        if appointment and (
+            "payment_id" in p
+            or "credit_note_id" in p
+            or ev.event_type == e.InvoiceIssued.event_type
+        ):
             revenue.append((ev.tenant_id, appointment, p["currency"]))
-    for table, keys in ((PAYMENTS, payments), (REFUNDS, refunds), (REVENUE, revenue)):
+    for table, keys in (
+        (PAYMENTS, payments),
+        (REFUNDS, refunds),
+        (CREDITS, credits),
+        (REVENUE, revenue),
+    ):
         if keys:
             uow.prefetch(table, keys)
 
@@ -152,6 +167,20 @@ def apply_money(uow: WarehouseUnitOfWork, event: EventEnvelope) -> None:
             row = {**common, **_invoice_source(invoice), **_refund(uow, event, data)}
             _add_revenue(uow, event, REFUNDS, row, -1)
             uow.put_row(REFUNDS, row)
+        case e.CreditNoteIssued():
+            invoice = _row(uow, INVOICES, tenant, data.invoice_id)
+            row = {
+                **common,
+                **_invoice_source(invoice),
+                "credit_note_id": data.credit_note_id,
+                "origin": data.source,
+                "refund_id": data.refund_id,
+                **_money(data.amount_minor, data.currency),
+                "credited_at": event.occurred_at,
+                "credited_date": _local(uow, event),
+            }
+            _add_revenue(uow, event, CREDITS, row, 1)
+            uow.put_row(CREDITS, row)
         case e.DepositForfeited():
             apt = _row(uow, _APPOINTMENTS, tenant, data.appointment_id)
             uow.put_row(
@@ -188,6 +217,7 @@ _KEYS = {
     INVOICES: ("tenant_id", "invoice_id"),
     PAYMENTS: ("tenant_id", "source", "source_id", "payment_id"),
     REFUNDS: ("tenant_id", "source", "source_id", "refund_id"),
+    CREDITS: ("tenant_id", "invoice_id", "credit_note_id"),
 }
 
 
@@ -211,6 +241,7 @@ def _revenue_delta(
         "invoiced_minor": 0,
         "paid_minor": 0,
         "paid_on_invoices_minor": 0,
+        "credited_minor": 0,
     }
     amount = sign * fact["amount_minor"]
     # The latest event to touch the row, whatever the order they are applied in.
@@ -228,6 +259,9 @@ def _revenue_delta(
         tie = issued_at == previous_at and fact["payer_type"] > (current["payer_type"] or "")
         if latest and (newer or tie):
             changes |= {"payer_type": fact["payer_type"], "latest_invoice_at": issued_at}
+    elif table == CREDITS:
+        # Null in a row written before credit notes were kept.
+        changes["credited_minor"] = (current.get("credited_minor") or 0) + amount
     else:
         changes["paid_minor"] = current["paid_minor"] + amount
         column = "prepaid_minor" if fact["source"] == "appointment" else "paid_on_invoices_minor"

@@ -34,6 +34,7 @@ class _Collected:
     forfeitures: list[r.Forfeiture] = field(default_factory=list)
     invoices: dict[tuple[str, str], r.InvoiceBalance] = field(default_factory=dict)
     invoice_paid: dict[tuple[str, str], int] = field(default_factory=dict)
+    invoice_credited: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     captures: list[r.GatewayCapture] = field(default_factory=list)
     disputes: dict[tuple[str, str], r.GatewayDispute] = field(default_factory=dict)
     unmatched: list[r.GatewayUnmatched] = field(default_factory=list)
@@ -53,12 +54,15 @@ def collect(store: EventStore) -> r.DayInputs:
     for envelope in every_event(store):
         if envelope.event_type in e.CATALOGUE:
             _take(found, envelope, envelope.data())
-    for key, paid in found.invoice_paid.items():
-        if key in found.invoices:
-            invoice = found.invoices[key]
-            found.invoices[key] = r.InvoiceBalance(
-                **{**invoice.__dict__, "paid_minor": paid},
-            )
+    for key, invoice in found.invoices.items():
+        credits = found.invoice_credited.get(key, {})
+        found.invoices[key] = r.InvoiceBalance(
+            **{
+                **invoice.__dict__,
+                "paid_minor": found.invoice_paid.get(key, 0),
+                "credited_minor": sum(credits.values()),
+            },
+        )
     owner = {c.payment_ref: c.tenant_id for c in found.captures}
     settlements = []
     for tenant, recorded in found.settlements:
@@ -139,6 +143,9 @@ def _take(found: _Collected, env: EventEnvelope, data: e.EventPayload) -> None:
                     currency=data.currency,
                 ),
             )
+        case e.CreditNoteIssued():
+            credits = found.invoice_credited.setdefault((tenant, data.invoice_id), {})
+            credits[data.credit_note_id] = data.amount_minor
         case e.DepositForfeited():
             found.forfeitures.append(
                 r.Forfeiture(

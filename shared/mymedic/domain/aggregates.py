@@ -127,15 +127,34 @@ class InvoiceState:
     amount_minor: int
     payments: dict[str, int] = field(default_factory=dict)
     refunds: dict[str, int] = field(default_factory=dict)  # refunded per payment id
+    credits: dict[str, int] = field(default_factory=dict)  # per credit note
+    patient_id: str | None = None
 
     @property
     def paid_minor(self) -> int:
         return sum(self.payments.values()) - sum(self.refunds.values())
 
+    @property
+    def credited_minor(self) -> int:
+        return sum(self.credits.values())
+
+    @property
+    def owed_minor(self) -> int:
+        """What the payer still owes: billed, less credited, less paid net of refunds
+        (a refund without a credit note is owed again)."""
+        return self.amount_minor - self.credited_minor - self.paid_minor
+
 
 @dataclass(frozen=True)
 class Created:
     """State of create-only aggregates (patient, referral, NPS, marketing touch)."""
+
+
+@dataclass(frozen=True)
+class BillingPolicy:
+    """The tenant's billing policy (see ``e.BillingPolicySet``)."""
+
+    refunds_credit_invoices: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,6 +177,7 @@ State = (
     | InvoiceState
     | ScheduleState
     | Created
+    | BillingPolicy
     | BillState
     | ComplaintState
     | Reference
@@ -266,12 +286,21 @@ def evolve(state: State | None, event: e.EventPayload) -> State:
         case e.FollowUpScheduled() if isinstance(state, AppointmentState):
             return replace(state, follow_ups=state.follow_ups | {event.follow_up_id})
         case e.InvoiceIssued():
-            return InvoiceState(currency=event.currency, amount_minor=event.amount_minor)
+            return InvoiceState(
+                currency=event.currency,
+                amount_minor=event.amount_minor,
+                patient_id=event.patient_id,
+            )
         case e.PaymentCaptured() if isinstance(state, InvoiceState):
             return replace(state, payments={**state.payments, event.payment_id: event.amount_minor})
         case e.RefundIssued() if isinstance(state, InvoiceState):
             total = state.refunds.get(event.payment_id, 0) + event.amount_minor
             return replace(state, refunds={**state.refunds, event.payment_id: total})
+        case e.CreditNoteIssued() if isinstance(state, InvoiceState):
+            credits = {**state.credits, event.credit_note_id: event.amount_minor}
+            return replace(state, credits=credits)
+        case e.BillingPolicySet():
+            return BillingPolicy(event.refunds_credit_invoices)
         case (
             e.PatientRegistered()
             | e.ReferralReceived()
@@ -339,6 +368,8 @@ def decide(command: c.Command, state: State | None, context: Context) -> list[Ne
             return [NewEvent(_decide_price_list(command, context))]
         case c.SetCancellationPolicy():
             return [NewEvent(e.CancellationPolicySet(**_event_fields(command)))]
+        case c.SetBillingPolicy():
+            return [NewEvent(e.BillingPolicySet(**_event_fields(command)))]
         case c.SetSnapshotSchedule():
             return [NewEvent(e.SnapshotScheduleSet(**_event_fields(command)))]
         case c.RemoveSnapshotSchedule():
@@ -358,6 +389,8 @@ def decide(command: c.Command, state: State | None, context: Context) -> list[Ne
             NewEvent(payload) for payload in _decide_appointment_change(command, state, context)
         ]
     if isinstance(state, InvoiceState):
+        if isinstance(command, c.IssueCreditNote):
+            return [_decide_credit_note(command, state)]
         return [NewEvent(_decide_invoice_change(command, state))]
     if isinstance(state, ClinicianState):
         return [NewEvent(_decide_clinician_change(command, state, context))]
@@ -644,6 +677,29 @@ def _decide_refund(command: c.RefundAppointmentPayment, state: AppointmentState)
     return e.AppointmentPaymentRefunded(**_event_fields(command))
 
 
+def _decide_credit_note(command: c.IssueCreditNote, state: InvoiceState) -> NewEvent:
+    _require_currency(command.currency, state.currency)
+    if command.credit_note_id in state.credits:
+        raise StreamAlreadyExists(
+            f"credit note {command.credit_note_id} is already recorded", field="credit_note_id"
+        )
+    creditable = state.amount_minor - state.credited_minor
+    if command.amount_minor > creditable:
+        raise DomainError(
+            f"credit of {command.amount_minor} exceeds what the invoice billed less its "
+            f"earlier credits: {creditable} {state.currency}",
+            field="amount_minor",
+        )
+    credited = e.CreditNoteIssued(
+        invoice_id=command.invoice_id,
+        credit_note_id=command.credit_note_id,
+        amount_minor=command.amount_minor,
+        currency=command.currency,
+    )
+    reason = e.FreeTextPersonalData(comment=command.reason)
+    return NewEvent(credited, reason if state.patient_id else None, state.patient_id)
+
+
 def _decide_invoice_change(command: c.Command, state: InvoiceState) -> e.EventPayload:
     match command:
         case c.CapturePayment():
@@ -652,7 +708,7 @@ def _decide_invoice_change(command: c.Command, state: InvoiceState) -> e.EventPa
                 raise DomainError(
                     f"payment {command.payment_id} is already recorded", field="payment_id"
                 )
-            outstanding = state.amount_minor - state.paid_minor
+            outstanding = state.owed_minor
             if command.amount_minor > outstanding:
                 raise DomainError(
                     f"payment of {command.amount_minor} exceeds the outstanding "

@@ -16,6 +16,7 @@ from pydantic import (
 
 from mymedic.domain.alert_rules import AlertRule
 from mymedic.domain.events import (
+    BILLING_POLICY,
     CANCELLATION_POLICY,
     Codes,
     Gclid,
@@ -395,6 +396,32 @@ class RefundPayment(_InvoiceCommand):
     reason: ShortText
 
 
+class IssueCreditNote(_InvoiceCommand):
+    """Credit part of an invoice: never more than it billed less its earlier credits."""
+
+    name: ClassVar[str] = "issue_credit_note"
+
+    credit_note_id: Identifier
+    amount_minor: PositiveMinorUnits
+    currency: CurrencyCode
+    reason: ShortText
+
+
+class SetBillingPolicy(Command):
+    """Tenant-wide (``branch_id`` ``*``): whether a gateway refund of an invoice payment
+    also credits the invoice."""
+
+    name: ClassVar[str] = "set_billing_policy"
+    category: ClassVar[str] = "policy"
+    upserts: ClassVar[bool] = True
+
+    branch_id: Literal["*"] = "*"
+    refunds_credit_invoices: bool
+
+    def entity_id(self) -> str:
+        return BILLING_POLICY
+
+
 class RecordReferral(Command):
     name: ClassVar[str] = "record_referral"
     category: ClassVar[str] = "referral"
@@ -472,6 +499,8 @@ COMMANDS: dict[str, type[Command]] = {
         IssueInvoice,
         CapturePayment,
         RefundPayment,
+        IssueCreditNote,
+        SetBillingPolicy,
         RecordReferral,
         RecordNpsResponse,
         RecordMarketingTouch,

@@ -2,8 +2,9 @@
 
 Personal data (name, phone, e-mail, date of birth, postcode, free text) never sits in
 a payload: it travels in the envelope's separate ``personal`` part, keyed by the
-patient it belongs to, so that it can be encrypted with a per-patient key and erased
-by destroying that key while the rest of the log stays replayable.
+patient it belongs to, and never reaches the warehouse. That part is not encrypted yet:
+keeping it apart is what will let it be encrypted with a per-patient key (still to
+come) and erased by destroying that key while the rest of the log stays replayable.
 """
 
 from __future__ import annotations
@@ -251,6 +252,21 @@ class CancellationPolicySet(EventPayload):
 
 
 CANCELLATION_POLICY = "cancellation"
+BILLING_POLICY = "billing"
+
+
+class BillingPolicySet(EventPayload):
+    """The tenant's billing policy: whether a gateway refund of an invoice payment also
+    credits the invoice (the clinic gives the money back and claims it no more), or
+    leaves it owed (a receivable: the payer must pay again)."""
+
+    event_type: ClassVar[str] = "policy.billing_set"
+    category: ClassVar[str] = "policy"
+
+    refunds_credit_invoices: bool = False
+
+    def entity_id(self) -> str:
+        return BILLING_POLICY
 
 
 class ProcedureRegistered(EventPayload):
@@ -518,6 +534,24 @@ class PaymentCaptured(_InvoiceEvent):
     mode: PaymentMode
     provider: InvoicePaymentProvider
     provider_reference: Reference | None = None
+
+
+CreditSource = Literal["console", "zoho_books", "refund"]
+
+
+class CreditNoteIssued(_InvoiceEvent):
+    """A credit note: part of what the invoice billed is no longer owed (a partial
+    service, a goodwill discount, a refund the clinic does not claim back). Its reason,
+    free text, travels only in the personal part, keyed by the invoice's patient."""
+
+    event_type: ClassVar[str] = "invoice.credited"
+
+    credit_note_id: Identifier
+    amount_minor: MinorUnits
+    currency: CurrencyCode
+    source: CreditSource = "console"
+    # The refund it goes with (a gateway refund under the tenant's billing policy).
+    refund_id: Identifier | None = None
 
 
 class RefundIssued(_InvoiceEvent):
@@ -1143,6 +1177,7 @@ CATALOGUE: dict[str, type[EventPayload]] = {
         RoomRegistered,
         PriceListUpdated,
         CancellationPolicySet,
+        BillingPolicySet,
         ProcedureRegistered,
         ReferrerRegistered,
         PatientRegistered,
@@ -1159,6 +1194,7 @@ CATALOGUE: dict[str, type[EventPayload]] = {
         InvoiceIssued,
         PaymentCaptured,
         RefundIssued,
+        CreditNoteIssued,
         BillAssigned,
         SlotReserved,
         SlotReleased,
@@ -1200,6 +1236,7 @@ PERSONAL_DATA_MODELS: dict[str, type[BaseModel]] = {
     NpsResponseRecorded.event_type: FreeTextPersonalData,
     RecordQuarantined.event_type: RawRecordPersonalData,
     ComplaintRecorded.event_type: FreeTextPersonalData,
+    CreditNoteIssued.event_type: FreeTextPersonalData,
 }
 
 

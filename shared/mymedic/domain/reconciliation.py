@@ -95,7 +95,8 @@ class Forfeiture:
 
 @dataclass(frozen=True)
 class InvoiceBalance:
-    """An invoice issued on ``day``, with ``paid_minor`` its payments net of refunds."""
+    """An invoice issued on ``day``, with ``paid_minor`` its payments net of refunds and
+    ``credited_minor`` its credit notes (what it billed and no longer claims)."""
 
     tenant_id: str
     branch_id: str
@@ -104,6 +105,7 @@ class InvoiceBalance:
     amount_minor: int
     paid_minor: int
     currency: str
+    credited_minor: int = 0
 
 
 @dataclass(frozen=True)
@@ -444,7 +446,8 @@ class _Run:
     def invoices(self) -> None:
         for invoice in self.invoices_on.get(self.on, ()):
             key = (invoice.tenant_id, invoice.branch_id, invoice.currency)
-            balance = max(0, invoice.amount_minor - invoice.paid_minor)
+            owed = invoice.amount_minor - invoice.credited_minor - invoice.paid_minor
+            balance = max(0, owed)
             self.add(key, "outstanding_minor", balance)
 
     def captures(self) -> None:

@@ -8,6 +8,7 @@ ROOMS = "rooms"
 PRICE_LISTS = "price_lists"
 SCHEDULE_ENTRIES = "schedule_entries"
 PAYMENTS = "payments"
+INVOICES = "invoices"
 FOLLOW_UPS = "follow_ups"
 # Internal: which follow-up a booked appointment answers (so that its cancellation can
 # reopen the follow-up without a query inside the unit of work).
@@ -23,6 +24,7 @@ COLLECTIONS = (
     PRICE_LISTS,
     SCHEDULE_ENTRIES,
     PAYMENTS,
+    INVOICES,
     FOLLOW_UPS,
     FOLLOW_UP_BOOKINGS,
     SNAPSHOT_SCHEDULES,

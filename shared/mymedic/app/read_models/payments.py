@@ -22,6 +22,13 @@ Per appointment:
 
 Each total is recomputed from the lists of payments, refunds and forfeitures on every
 change, so a document never drifts from its events.
+
+A read meets each appointment with its invoices (``invoices`` collection, see
+:mod:`invoices`): ``invoiced_minor``, ``credited_minor``, ``invoice_paid_minor`` (net of
+refunds) and ``invoice_owed_minor``; ``total_paid_minor`` = net paid on the appointment
++ net paid on its invoices. Once a standing appointment is invoiced, its charge is what
+was billed (net paid on the appointment + invoiced - credited) and its balance is what
+its invoices still owe, as the warehouse's revenue defines them.
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from mymedic.app.read_models.names import PAYMENTS
+from mymedic.app.read_models.invoices import INVOICE_SUMS, invoice_totals
+from mymedic.app.read_models.names import INVOICES, PAYMENTS
 from mymedic.app.read_models.schedule import instant
 from mymedic.app.read_models.scope import branches_in_scope, scoped_query
 from mymedic.domain import events as e
@@ -46,6 +54,8 @@ SUMMED = (
     "net_paid_minor",
     "balance_minor",
     "refund_due_minor",
+    *INVOICE_SUMS,
+    "total_paid_minor",
 )
 _STATUS_AFTER: dict[type[e.EventPayload], str] = {
     e.AppointmentCancelled: "cancelled",
@@ -199,8 +209,16 @@ def payments_summary(
     if appointment_id is not None:
         one = documents.get(PAYMENTS, tenant_id, appointment_id)
         rows = [one] if one is not None and _matches(one, wanted, branches) else []
+        invoices = documents.query(INVOICES, tenant_id, {"appointment_id": appointment_id})
     else:
         rows = scoped_query(documents, PAYMENTS, tenant_id, wanted, branches)
+        invoices = scoped_query(
+            documents, INVOICES, tenant_id, {"patient_id": patient_id}, branches
+        )
+    billed = invoice_totals(invoices)
+    rows = [
+        _with_invoices(row, billed.get((row["appointment_id"], row["currency"]))) for row in rows
+    ]
     rows.sort(key=lambda row: (instant(row["start_at"]), row["appointment_id"]))
     by_patient: defaultdict[tuple[str, str], list[Document]] = defaultdict(list)
     by_currency: defaultdict[str, list[Document]] = defaultdict(list)
@@ -216,6 +234,21 @@ def payments_summary(
             for (patient, cur), group in sorted(by_patient.items())
         ],
     }
+
+
+def _with_invoices(doc: Document, invoiced: dict[str, Any] | None) -> Document:
+    sums = invoiced or {"invoices": [], **dict.fromkeys(INVOICE_SUMS, 0)}
+    row = {**doc, **sums, "total_paid_minor": doc["net_paid_minor"] + sums["invoice_paid_minor"]}
+    if invoiced and doc["appointment_status"] in STANDING:
+        owed = sums["invoice_owed_minor"]
+        row["charge_minor"] = (
+            doc["net_paid_minor"] + sums["invoiced_minor"] - sums["credited_minor"]
+        )
+        row["balance_minor"] = owed
+        row["status"] = (
+            "paid" if owed <= 0 else "part_paid" if row["total_paid_minor"] else "unpaid"
+        )
+    return row
 
 
 def _matches(doc: Document, wanted: dict[str, str | None], branches: list[str] | None) -> bool:

@@ -1,4 +1,5 @@
-"""The ``read_models`` projection: directory, schedule entries, payments and follow-ups.
+"""The ``read_models`` projection: directory, schedule entries, payments, invoices and
+follow-ups.
 
 One live projection (a Pub/Sub push subscription on GCP) writing one document per
 entity. The runner applies each stream's events once and in order, with per-stream
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 
 from mymedic.app.read_models.directory import apply_directory
 from mymedic.app.read_models.follow_ups import apply_follow_ups
+from mymedic.app.read_models.invoices import apply_invoices
 from mymedic.app.read_models.names import COLLECTIONS
 from mymedic.app.read_models.payments import apply_payments
 from mymedic.app.read_models.schedule import apply_schedule
@@ -30,6 +32,7 @@ class ReadModelsProjection:
             "room",
             "price_list",
             "appointment",
+            "invoice",
             "schedule",
             "snapshot_schedule",
         }
@@ -48,5 +51,7 @@ class ReadModelsProjection:
             case "appointment":
                 apply_payments(uow, event)
                 apply_follow_ups(uow, event)
+            case "invoice":
+                apply_invoices(uow, event)
             case "snapshot_schedule":
                 apply_snapshot_schedules(uow, event)

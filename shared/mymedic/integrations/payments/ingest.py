@@ -24,15 +24,26 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
+from pydantic import BaseModel
+
 from mymedic.app.commands import utc_now
 from mymedic.domain import commands as c
 from mymedic.domain import events as e
-from mymedic.domain.aggregates import Context, decide, fold
+from mymedic.domain.aggregates import (
+    BillingPolicy,
+    Context,
+    InvoiceState,
+    NewEvent,
+    State,
+    decide,
+    evolve,
+    fold,
+)
 from mymedic.domain.envelope import EventEnvelope, Metadata, build_envelope
 from mymedic.domain.errors import DomainError
 from mymedic.domain.types import PaymentKind, PaymentMode
@@ -238,20 +249,23 @@ class _FactPlan:
                 (f"neither {_key('appointment')} nor {_key('invoice')} in the metadata", None)
             )
             return
-        if link.appointment_id is not None and link.invoice_id is None:
-            bill = self._bill(link.appointment_id)
-            if bill is not None:
-                # The visit is billed by an integration's invoice (the CRM's, Zoho
-                # Books'): the payment goes there, never also onto the visit; unless the
-                # visit holds it already (a deposit taken before the bill).
-                visit = self.appends.read(e.stream_id("appointment", link.appointment_id))
-                if not _recorded_already(visit, link, self.fact, reversal):
-                    self._decide("invoice", bill, link, reversal, "invoice")
-                return
-        if link.appointment_id is not None:
-            self._decide("appointment", link.appointment_id, link, reversal, "appointment")
+        # One rule, whatever the metadata names: a payment (and its refund) is applied
+        # once, to the invoice when it names one (the invoice knows its appointment),
+        # else to the appointment, or to the visit's bill when an integration billed it.
         if link.invoice_id is not None:
             self._decide("invoice", link.invoice_id, link, reversal, "invoice")
+            return
+        assert link.appointment_id is not None  # noqa: S101 - checked above
+        bill = self._bill(link.appointment_id)
+        if bill is None:
+            self._decide("appointment", link.appointment_id, link, reversal, "appointment")
+            return
+        # The visit is billed by an integration's invoice (the CRM's, Zoho Books'): the
+        # payment goes there, never also onto the visit; unless the visit holds it
+        # already (a deposit taken before the bill).
+        visit = self.appends.read(e.stream_id("appointment", link.appointment_id))
+        if not _recorded_already(visit, link, self.fact, reversal):
+            self._decide("invoice", bill, link, reversal, "invoice")
 
     def _bill(self, appointment_id: str) -> str | None:
         """The invoice an integration assigned as the visit's bill, if any."""
@@ -290,13 +304,45 @@ class _FactPlan:
         try:
             state = fold(envelope.data() for envelope in history)
             new_events = decide(command, state, Context(now=self.fact.occurred_at))
+            if isinstance(command, c.RefundPayment) and self._refunds_credit():
+                new_events += self._credit(command, evolve(state, new_events[0].payload))
         except (DomainError, ValueError, KeyError) as exc:
             reason = exc.message if isinstance(exc, DomainError) else type(exc).__name__
             self.reviews.append((f"{command.name} refused: {reason}", stream))
             return
-        for new in new_events:
-            self._add(new.payload, self.event_id(part), branch)
+        for number, new in enumerate(new_events):
+            event_id = self.event_id(part if number == 0 else f"{part}:{number}")
+            self._add(new.payload, event_id, branch, new.personal, new.subject_id)
         self.applied_to.append(stream)
+
+    def _refunds_credit(self) -> bool:
+        """The tenant's billing policy: does a gateway refund credit the invoice too?"""
+        history = self.appends.read(e.stream_id("policy", e.BILLING_POLICY))
+        policy = fold(envelope.data() for envelope in history)
+        return isinstance(policy, BillingPolicy) and policy.refunds_credit_invoices
+
+    def _credit(self, refund: c.RefundPayment, state: State | None) -> list[NewEvent]:
+        """The credit note a refund carries under the billing policy: the refunded
+        amount is no longer owed (never more than the invoice has left to credit)."""
+        if not isinstance(state, InvoiceState):
+            return []
+        creditable = min(refund.amount_minor, state.amount_minor - state.credited_minor)
+        if creditable <= 0:
+            return []
+        command = c.IssueCreditNote(
+            tenant_id=refund.tenant_id,
+            branch_id=refund.branch_id,
+            invoice_id=refund.invoice_id,
+            credit_note_id=refund.refund_id,
+            amount_minor=creditable,
+            currency=refund.currency,
+            reason=f"{self.fact.provider} refund",
+        )
+        [credit] = decide(command, state, Context(now=self.fact.occurred_at))
+        payload = credit.payload.model_copy(
+            update={"source": "refund", "refund_id": refund.refund_id}
+        )
+        return [replace(credit, payload=payload)]
 
     def _command_fields(self, link: PaymentLink, branch: str, reversal: bool) -> dict[str, Any]:
         fact = self.fact
@@ -382,7 +428,14 @@ class _FactPlan:
         self._add(payload, fact_id, None)
         return _Planned(applied=0, unmatched=0)
 
-    def _add(self, payload: e.EventPayload, event_id: str, branch: str | None) -> None:
+    def _add(
+        self,
+        payload: e.EventPayload,
+        event_id: str,
+        branch: str | None,
+        personal: BaseModel | None = None,
+        subject_id: str | None = None,
+    ) -> None:
         stream = payload.stream_id()
         self.appends.add(
             build_envelope(
@@ -393,6 +446,8 @@ class _FactPlan:
                 occurred_at=self.fact.occurred_at,
                 recorded_at=self.recorded_at,
                 event_id=event_id,
+                personal=personal,
+                subject_id=subject_id,
             )
         )
 

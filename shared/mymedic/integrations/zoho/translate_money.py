@@ -144,7 +144,7 @@ def payment(record: MappedRecord, ctx: TranslationContext) -> Translation:
         if kind is PaymentKind.DEPOSIT:
             raise DomainError("a deposit is taken on an appointment, not an invoice", field="kind")
         _require_currency(values["currency"], state.currency)
-        _within(values["amount_minor"], state.amount_minor - state.paid_minor, state.currency)
+        _within(values["amount_minor"], state.owed_minor, state.currency)
         captured = e.PaymentCaptured(invoice_id=values["invoice_id"], **fields)
         events.append(NewEvent(captured, occurred_at=paid_at, branch_id=branch))
     elif isinstance(state, AppointmentState):
@@ -442,7 +442,7 @@ def _crm_payment(
     }
     payload: e.EventPayload
     if bill is not None:
-        _within(amount, bill.amount_minor - bill.paid_minor, currency)
+        _within(amount, bill.owed_minor, currency)
         number = str(len(bill.payments) + 1)
         payload = e.PaymentCaptured(
             invoice_id=bill_id(appointment_id),
