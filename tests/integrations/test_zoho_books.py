@@ -98,6 +98,30 @@ def payment(
     }
 
 
+def credit_note(
+    n: int, credited: list[tuple[int, int, float]], status: str = "open", modified: datetime = T0
+) -> dict[str, Any]:
+    """A Books credit note applied as (application n, invoice n, amount) in ``credited``."""
+    return {
+        "creditnote_id": f"{70000 + n}",
+        "creditnote_number": f"CN-{n:05d}",
+        "status": status,
+        "date": "2026-02-03",
+        "currency_code": "INR",
+        "total": float(sum(Decimal(str(amount)) for _, _, amount in credited)),
+        "last_modified_time": books_time(modified),
+        "invoices_credited": [
+            {
+                "creditnote_invoice_id": f"{60000 + a}",
+                "invoice_id": f"{90000 + i}",
+                "credited_amount": amount,
+                "date": "2026-02-03",
+            }
+            for a, i, amount in credited
+        ],
+    }
+
+
 def on_stream(platform: Platform, stream: str) -> list[EventEnvelope]:
     return [event for event in events(platform) if event.stream_id == stream]
 
@@ -253,6 +277,65 @@ def test_a_gateway_payment_naming_only_the_visit_goes_to_its_books_invoice(
         e for e in on_stream(booked, "invoice:zb-90001") if e.event_type == "payment.captured"
     ]
     assert len(captured) == 1, [e.payload for e in captured]
+
+
+def test_a_books_credit_note_credits_our_invoice_once(
+    booked: Platform, fake: FakeZohoBooks, zoho: ZohoService
+) -> None:
+    """8,500 billed, 8,500 paid, 2,000 refunded by the clinic and credited in Books: the
+    invoice owes nothing. The note read again (the overlap, a re-run) credits nothing
+    more; voided afterwards, it is recorded for review."""
+    fake.add_invoices([invoice(1)])
+    fake.add_payments([payment(1, [(1, 8500.0)])])
+    fake.add_credit_notes([credit_note(1, [(1, 1, 2000.0)])])
+
+    result = zoho.books_sync().to_dict()
+
+    assert result["books_creditnotes"]["applied"] == 1
+    [credited] = [
+        e for e in on_stream(booked, "invoice:zb-90001") if e.event_type == "invoice.credited"
+    ]
+    assert credited.payload == {
+        "invoice_id": "zb-90001",
+        "credit_note_id": "zb-70001:60001",
+        "amount_minor": 200_000,
+        "currency": "INR",
+        "source": "zoho_books",
+        "refund_id": None,
+    }
+    # Its reason is in the personal part only, keyed by the invoice's patient.
+    assert (credited.subject_id, credited.personal) == (
+        "pat-1",
+        {"comment": "Zoho Books credit note"},
+    )
+    before = len(events(booked))
+    assert zoho.books_sync().to_dict()["books_creditnotes"]["unchanged"] == 1
+    assert len(events(booked)) == before
+
+    fake.add_credit_notes(
+        [credit_note(1, [(1, 1, 2000.0)], status="void", modified=T0 + timedelta(hours=1))]
+    )
+    zoho.books_sync()
+    assert reviews(booked) == {
+        "zoho:books_creditnotes:70001": "voided in Books after it was credited here"
+    }
+
+
+def test_a_credit_note_above_what_is_left_to_credit_is_recorded_for_review(
+    booked: Platform, fake: FakeZohoBooks, zoho: ZohoService
+) -> None:
+    fake.add_invoices([invoice(1, total=1000.0)])
+    fake.add_credit_notes([credit_note(1, [(1, 1, 600.0), (2, 1, 600.0), (3, 7, 10.0)])])
+
+    result = zoho.books_sync().to_dict()
+
+    assert result["books_creditnotes"]["applied"] == 1  # the first 600
+    quarantined = of_type(booked, "integration.record_quarantined")
+    assert sorted(event.payload["reason"] for event in quarantined) == [
+        "invoice zb-90007 was not issued here",
+        "issue_credit_note refused: credit of 60000 exceeds what the invoice billed less its "
+        "earlier credits: 40000 INR",
+    ]
 
 
 def test_a_rerun_appends_nothing(booked: Platform, fake: FakeZohoBooks, zoho: ZohoService) -> None:

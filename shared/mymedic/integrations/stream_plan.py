@@ -20,6 +20,10 @@ class StreamPlan:
             self.history[stream] = self.store.read_stream(self.tenant_id, stream)
         return self.history[stream]
 
+    def planned(self, stream: str) -> list[EventEnvelope]:
+        """The stream as it will be: what was read, then what is planned on it."""
+        return [*self.read(stream), *self.pending.get(stream, [])]
+
     def next_version(self, stream: str) -> int:
         return len(self.read(stream)) + len(self.pending.get(stream, [])) + 1
 

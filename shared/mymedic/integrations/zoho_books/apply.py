@@ -1,5 +1,5 @@
-"""One Books invoice or customer payment applied to our invoices through ``decide``,
-planned as the events of one transaction.
+"""One Books invoice, customer payment or credit note applied to our invoices through
+``decide``, planned as the events of one transaction.
 
 Every effect has a deterministic event id (UUID v5 of tenant, Books record and part),
 so a record read again (the watermark's overlap, a re-run) plans nothing it planned
@@ -31,7 +31,9 @@ from mymedic.integrations.zoho_books.config import BooksMapping
 from mymedic.integrations.zoho_books.mapping import (
     Unmappable,
     capture_payment,
+    issue_credit_note,
     issue_invoice,
+    read_credit_note,
     read_invoice,
     read_payment,
 )
@@ -95,7 +97,13 @@ class ItemPlan:
             self.review(f"{command.name} refused: {reason}", field, part=part)
             return False
         [new] = new_events  # an invoice command decides exactly one event
-        self._add(new.payload, event_id, branch, command.occurred_at or self.now)
+        payload = new.payload
+        if isinstance(payload, e.CreditNoteIssued):
+            payload = payload.model_copy(update={"source": "zoho_books"})
+        personal: dict[str, Any] = {}
+        if new.personal is not None:
+            personal = {"personal": new.personal, "subject_id": new.subject_id}
+        self._add(payload, event_id, branch, command.occurred_at or self.now, **personal)
         self.planned.applied += 1
         return True
 
@@ -233,8 +241,7 @@ def plan_payment(item: ItemPlan) -> None:
         return  # a customer credit until it is applied to an invoice
     for application in payment.applications:
         target = application.invoice_id
-        stream = e.stream_id("invoice", target)
-        history = item.streams.read(stream)
+        history = item.streams.planned(e.stream_id("invoice", target))
         captured = item.effect_id(f"captured:{target}")
         done = next((envelope for envelope in history if envelope.event_id == captured), None)
         if done is not None:
@@ -261,6 +268,52 @@ def plan_payment(item: ItemPlan) -> None:
         if _held_already(history, command):
             continue  # a gateway told us first: the reference is its payment id
         item.apply(command, history, captured, branch, target)
+
+
+def plan_credit_note(item: ItemPlan) -> None:
+    """Each application of a Books credit note to an invoice is a credit note of ours
+    on that invoice, once. A draft credits nothing yet; a void note credits nothing,
+    and one voided after it was credited here is recorded for review."""
+    try:
+        note = read_credit_note(item.record, item.mapping.zone)
+    except Unmappable as exc:
+        item.review(exc.reason, exc.field)
+        return
+    if note.status == "draft":
+        return
+    for credit in note.credits:
+        target = credit.invoice_id
+        part = credit.credit_note_id
+        # Planned too: a note applied to one invoice in two goes.
+        history = item.streams.planned(e.stream_id("invoice", target))
+        credited = item.effect_id(f"credited:{part}")
+        done = next((envelope for envelope in history if envelope.event_id == credited), None)
+        if done is not None:
+            if note.void:
+                item.review("voided in Books after it was credited here", "status", part=part)
+            elif done.payload.get("amount_minor") != credit.amount_minor:
+                item.review(
+                    f"the amount credited to {target} changed in Books after it was recorded",
+                    "credited_amount",
+                    part=part,
+                )
+            continue
+        if note.void:
+            continue
+        if not history:
+            item.review(f"invoice {target} was not issued here", "invoice_id", part=part)
+            continue
+        branch = history[0].branch_id
+        if branch is None or branch == "*":
+            item.review(f"invoice {target} has no branch", part=part)
+            continue
+        try:
+            command = issue_credit_note(note, credit, tenant_id=item.tenant, branch_id=branch)
+        except ValidationError as exc:
+            reason, where = describe_error(exc)
+            item.review(f"issue_credit_note: {reason}", where, part=part)
+            continue
+        item.apply(command, history, credited, branch, part)
 
 
 def _held_already(history: list[EventEnvelope], command: c.CapturePayment) -> bool:

@@ -16,7 +16,7 @@ import httpx
 
 from mymedic.integrations.zoho.client import MalformedRecord, ZohoClient, ZohoError
 from mymedic.integrations.zoho.records import ZohoRecord
-from mymedic.integrations.zoho_books.source import INVOICES, PAYMENTS
+from mymedic.integrations.zoho_books.source import CREDIT_NOTES, INVOICES, PAYMENTS
 
 BOOKS_PATH = "/books/v3"
 MAX_PER_PAGE = 200
@@ -40,6 +40,23 @@ class ZohoBooksClient:
 
     def customer_payments(self, modified_since: datetime | None = None) -> Iterator[ZohoRecord]:
         return self._listing("customerpayments", "payment_id", PAYMENTS, modified_since)
+
+    def credit_notes(self, modified_since: datetime | None = None) -> Iterator[ZohoRecord]:
+        """Credit notes, each with ``invoices_credited`` (Books' "list invoices credited"
+        of the note: the listing does not say which invoices a note was applied to)."""
+        listing = self._listing("creditnotes", "creditnote_id", CREDIT_NOTES, modified_since)
+        for record in listing:
+            path = f"{BOOKS_PATH}/creditnotes/{record.record_id}/invoices"
+            body = _body(self._zoho.get(path, {"organization_id": self._organization_id}))
+            credited = body.get("invoices_credited")
+            if not isinstance(credited, list):
+                raise ZohoError("Books creditnotes: no invoices_credited list in the answer")
+            yield ZohoRecord(
+                module=record.module,
+                record_id=record.record_id,
+                modified_time=record.modified_time,
+                fields={**record.fields, "invoices_credited": credited},
+            )
 
     def _listing(
         self, resource: str, id_key: str, module: str, since: datetime | None

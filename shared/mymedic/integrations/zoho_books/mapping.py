@@ -1,6 +1,9 @@
-"""Books invoices and customer payments read into what our invoice commands need.
+"""Books invoices, customer payments and credit notes read into what our invoice
+commands need.
 
-Our invoice id is ``zb-{Books invoice_id}`` and a payment's ``zb-{Books payment_id}``;
+Our invoice id is ``zb-{Books invoice_id}``, a payment's ``zb-{Books payment_id}`` and a
+credit note's application to an invoice ``zb-{creditnote_id}:{creditnote_invoice_id}``
+(a note may be applied to several invoices, and to one in several goes);
 the appointment (and optionally the branch) come from the invoice's custom fields the
 tenant's ``[books]`` mapping names. A value that cannot be read is :class:`Unmappable`,
 whose reason names the problem, never the value."""
@@ -65,6 +68,59 @@ class BooksPayment:
     reference: str | None
     applications: tuple[Application, ...]
     occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class Credit:
+    """A credit note's application to one invoice."""
+
+    credit_note_id: str  # ours: one per application
+    invoice_id: str  # ours
+    amount_minor: int
+    occurred_at: datetime  # when it was applied (the application's date)
+
+
+@dataclass(frozen=True)
+class BooksCreditNote:
+    status: str
+    currency: str
+    credits: tuple[Credit, ...]
+    occurred_at: datetime
+
+    @property
+    def void(self) -> bool:
+        return self.status == VOID
+
+
+def read_credit_note(record: ZohoRecord, zone: ZoneInfo) -> BooksCreditNote:
+    fields = record.fields
+    currency = _text(fields, "currency_code")
+    if currency is None:
+        raise Unmappable("no currency_code", "currency_code")
+    credits = []
+    day = _date(fields, "date")
+    raw = fields.get("invoices_credited")
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, Mapping):
+            raise Unmappable("a credited invoice that is not an object", "invoices_credited")
+        invoice = _text(item, "invoice_id")
+        application = _text(item, "creditnote_invoice_id")
+        if invoice is None or application is None:
+            raise Unmappable(
+                "a credited invoice without invoice_id or creditnote_invoice_id",
+                "invoices_credited",
+            )
+        amount = _money(item, "credited_amount", currency)
+        if amount > 0:
+            ours = f"{ID_PREFIX}{record.record_id}:{application}"
+            applied = _occurred(record, _date(item, "date") or day, zone)
+            credits.append(Credit(ours, f"{ID_PREFIX}{invoice}", amount, applied))
+    return BooksCreditNote(
+        status=(_text(fields, "status") or "").lower(),
+        currency=currency,
+        credits=tuple(credits),
+        occurred_at=_occurred(record, day, zone),
+    )
 
 
 def read_invoice(record: ZohoRecord, books: BooksMapping, zone: ZoneInfo) -> BooksInvoice:
@@ -149,6 +205,21 @@ def capture_payment(
         mode=payment.mode,
         provider="cash" if payment.mode is PaymentMode.CASH else "zoho_books",
         provider_reference=payment.reference,
+    )
+
+
+def issue_credit_note(
+    note: BooksCreditNote, credit: Credit, *, tenant_id: str, branch_id: str
+) -> c.IssueCreditNote:
+    return c.IssueCreditNote(
+        tenant_id=tenant_id,
+        branch_id=branch_id,
+        occurred_at=credit.occurred_at,
+        invoice_id=credit.invoice_id,
+        credit_note_id=credit.credit_note_id,
+        amount_minor=credit.amount_minor,
+        currency=note.currency,
+        reason="Zoho Books credit note",
     )
 
 

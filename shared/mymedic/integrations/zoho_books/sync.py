@@ -1,12 +1,14 @@
-"""The Books sync: invoices, then customer payments, each read since its watermark.
+"""The Books sync: invoices, then customer payments, then credit notes, each read since
+its watermark.
 
 Like the CRM delta sync (:mod:`mymedic.integrations.zoho.delta`), each listing asks
 for what changed since its watermark (``zoho_sync:books_invoices``,
-``zoho_sync:books_customerpayments``) less an overlap, applies every record (one
-transaction each; what was applied already plans nothing) and only then moves the
+``zoho_sync:books_customerpayments``, ``zoho_sync:books_creditnotes``) less an
+overlap, applies every record (one transaction each; what was applied already plans
+nothing) and only then moves the
 watermark to the newest ``last_modified_time`` seen: a run that fails midway keeps
 what it applied and reads the same window again next time. Invoices go first, so a
-payment finds the invoice a record of the same run issued."""
+payment or credit note finds the invoice a record of the same run issued."""
 
 from __future__ import annotations
 
@@ -21,8 +23,19 @@ from mymedic.integrations.zoho.delta import advance_watermark
 from mymedic.integrations.zoho.mapping import TenantMapping
 from mymedic.integrations.zoho.records import ZohoRecord
 from mymedic.integrations.zoho.streams import sync_state, sync_stream
-from mymedic.integrations.zoho_books.apply import SOURCE, ItemPlan, plan_invoice, plan_payment
-from mymedic.integrations.zoho_books.source import INVOICES, PAYMENTS, InvoiceSource
+from mymedic.integrations.zoho_books.apply import (
+    SOURCE,
+    ItemPlan,
+    plan_credit_note,
+    plan_invoice,
+    plan_payment,
+)
+from mymedic.integrations.zoho_books.source import (
+    CREDIT_NOTES,
+    INVOICES,
+    PAYMENTS,
+    InvoiceSource,
+)
 from mymedic.ports import ConcurrencyConflict, EventIdReused, EventStore
 
 log = logging.getLogger(__name__)
@@ -88,6 +101,7 @@ class ZohoBooksSync:
             [
                 self._listing(INVOICES, self._source.invoices, plan_invoice),
                 self._listing(PAYMENTS, self._source.customer_payments, plan_payment),
+                self._listing(CREDIT_NOTES, self._source.credit_notes, plan_credit_note),
             ]
         )
 
