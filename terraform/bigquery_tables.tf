@@ -28,7 +28,7 @@ resource "google_bigquery_table" "dim_patient" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "dim_patient"
-  description         = "Patients, pseudonymous: no name, phone, e-mail, date of birth or postcode ever lands in the warehouse (those stay in the event store's encrypted personal part)."
+  description         = "Patients, pseudonymous: no name, phone, e-mail, date of birth or postcode ever lands in the warehouse. Those travel in the event envelope's personal part, kept apart from the payload and left out of every fact; that part is not encrypted yet (per-patient encryption is still to come)."
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/dim_patient.json")
@@ -338,7 +338,7 @@ resource "google_bigquery_table" "integration_quarantine" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "integration_quarantine"
-  description         = "Records from an integration (Zoho CRM) that could not become events: one row per record, at its latest quarantine, until a later version of it is synced (resolved_at). Never a raw value: the record itself stays in the event store's encrypted personal part; reason names the kind of problem and the field only."
+  description         = "Records from an integration (Zoho CRM) that could not become events: one row per record, at its latest quarantine, until a later version of it is synced (resolved_at). Never a raw value: the record itself travels only in the event envelope's personal part, kept apart from the payload and never brought here (that part is not encrypted yet: per-patient encryption is still to come); reason names the kind of problem and the field only."
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/integration_quarantine.json")

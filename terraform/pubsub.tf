@@ -6,7 +6,7 @@
 # subscription: the topic keeps 7 days of messages).
 
 resource "google_pubsub_topic" "events" {
-  #checkov:skip=CKV_GCP_83:Google-managed encryption; event payloads carry no personal data in clear (the event store encrypts the personal part)
+  #checkov:skip=CKV_GCP_83:Google-managed encryption; event payloads carry no personal data, but a message is the whole envelope, whose personal part (kept apart from the payload) is not encrypted by MyMedic yet: per-patient encryption is still to come
   name    = var.events_topic
   project = var.project_id
   labels  = local.labels

@@ -1,5 +1,7 @@
 -- Patients, pseudonymous: no name, phone, e-mail, date of birth or postcode ever lands
--- in the warehouse (those stay in the event store's encrypted personal part).
+-- in the warehouse. Those travel in the event envelope's personal part, kept apart from
+-- the payload and left out of every fact; that part is not encrypted yet (per-patient
+-- encryption is still to come).
 -- key: tenant_id, patient_id
 create table if not exists dim_patient (
     tenant_id string not null,

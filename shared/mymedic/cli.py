@@ -53,7 +53,7 @@ def serve(
     ] = 5.0,
     data_dir: DataDir = None,
 ) -> None:
-    """Serve every HTTP function on one port: /commands..., /openapi.json, /healthz."""
+    """Serve every HTTP function on one port: /commands..., /dashboards..., /openapi.json."""
     from werkzeug.serving import run_simple
 
     from mymedic import entrypoints

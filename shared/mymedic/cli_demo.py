@@ -97,13 +97,15 @@ def demo(
 def _write_patient_volume(platform: Any, out: Path) -> Path:
     """Report 1, printed and written as CSV."""
     from mymedic.reports.export import to_csv
+    from mymedic.reports.people import for_people
 
-    rows = platform.warehouse.query("rpt_patient_volume")
-    columns = platform.warehouse.columns("rpt_patient_volume")
+    view = "rpt_patient_volume"
+    rows = platform.warehouse.query(view)
+    columns = platform.warehouse.columns(view)
     reports = out / "reports"
     reports.mkdir(parents=True, exist_ok=True)
-    csv_path = reports / "rpt_patient_volume.csv"
-    csv_path.write_text(to_csv(rows, columns), encoding="utf-8")
+    csv_path = reports / f"{view}.csv"
+    csv_path.write_text(to_csv(for_people(view, columns, rows)), encoding="utf-8")
     _print_patient_volume(rows)
     return csv_path
 

@@ -1,5 +1,9 @@
 """``mymedic report NAME --tenant T --from D --to D --format csv|json|xlsx`` and
-``mymedic report --list``: a report of the embedded warehouse, brought up to date first."""
+``mymedic report --list``: a report of the embedded warehouse, brought up to date first.
+
+The CLI runs as the install's administrator, who may read every tenant; that is asked
+for in words (``--all-tenants``), never by leaving ``--tenant`` out. CSV and XLSX show
+money in major units beside its currency; JSON keeps the integer minor units."""
 
 from __future__ import annotations
 
@@ -14,6 +18,9 @@ from rich.table import Table
 from mymedic.cli_common import DataDir, console, settings_for
 
 FORMATS = ("csv", "json", "xlsx")
+TENANT_CHOICE = (
+    "give --tenant TENANT for one tenant's rows, or --all-tenants for every tenant's (not both)"
+)
 
 
 def report(
@@ -21,7 +28,12 @@ def report(
         str | None, typer.Argument(help="Report name, e.g. patient-volume (see --list).")
     ] = None,
     *,
-    tenant: Annotated[str | None, typer.Option(help="The tenant (default: every tenant).")] = None,
+    tenant: Annotated[
+        str | None, typer.Option(help="The tenant (required unless --all-tenants).")
+    ] = None,
+    all_tenants: Annotated[
+        bool, typer.Option("--all-tenants", help="Every tenant (the install's administrator).")
+    ] = False,
     start: Annotated[
         str | None, typer.Option("--from", help="First day, YYYY-MM-DD (with --to).")
     ] = None,
@@ -42,6 +54,9 @@ def report(
         raise typer.Exit(2)
     if output_format not in FORMATS:
         console.print(f"[red]--format is one of {', '.join(FORMATS)}")
+        raise typer.Exit(2)
+    if (tenant is not None) == all_tenants:  # exactly one of the two
+        console.print(f"[red]{TENANT_CHOICE}", soft_wrap=True)
         raise typer.Exit(2)
     try:
         spec = report(name)
@@ -83,9 +98,10 @@ def _emit(
     scope: dict[str, object],
 ) -> None:
     from mymedic.reports.export import to_csv, to_json, to_xlsx
+    from mymedic.reports.people import for_people
 
     if output_format == "xlsx":
-        data = to_xlsx(rows, columns, view)
+        data = to_xlsx(for_people(view, columns, rows), view)
         if out is None and sys.stdout.isatty():
             console.print("[red]an XLSX workbook is binary: give --out FILE or redirect")
             raise typer.Exit(2)
@@ -95,7 +111,7 @@ def _emit(
             out.write_bytes(data)
         return
     if output_format == "csv":
-        text = to_csv(rows, columns)
+        text = to_csv(for_people(view, columns, rows))
     else:
         text = to_json(rows, {"report": view, **scope, "columns": columns}) + "\n"
     if out is None:

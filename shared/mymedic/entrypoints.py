@@ -17,6 +17,7 @@ from flask import Request, Response
 from mymedic.app.audit_api import handle_audit_request
 from mymedic.app.auth import AuthUnavailable, Principal, TokenVerifier, auth_config
 from mymedic.app.command_api import handle_command_request
+from mymedic.app.dashboard_api import HtmlResponse, handle_dashboard_request
 from mymedic.app.http import HttpResponse, error_response
 from mymedic.app.openapi import openapi_document
 from mymedic.app.pubsub import PoisonMessage, decode_pubsub_event
@@ -107,6 +108,22 @@ def read(request: Request) -> Response:
         header=request.headers.get,
         now=current.clock,
     )
+    return json_response(result.status, result.body, result.headers)
+
+
+def dashboards(request: Request) -> Response:
+    """A dashboard's pages for the caller's tenant: GET /dashboards/<name>?tenant=... (see
+    ``app.dashboard_api``): HTML, or a refusal in the read API's JSON."""
+    result = handle_dashboard_request(
+        platform().warehouse,
+        authenticate,
+        method=request.method,
+        path=request.path,
+        args=request.args.to_dict(flat=False),
+        header=request.headers.get,
+    )
+    if isinstance(result, HtmlResponse):
+        return Response(result.html, status=200, mimetype="text/html", headers=result.headers)
     return json_response(result.status, result.body, result.headers)
 
 

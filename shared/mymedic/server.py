@@ -37,6 +37,11 @@ def create_server() -> Flask:
     def read(model: str) -> Response:
         return entrypoints.read(request)
 
+    @app.route("/dashboards", defaults={"name": ""}, methods=["GET", "POST"])
+    @app.route("/dashboards/<path:name>", methods=["GET", "POST"])
+    def dashboards(name: str) -> Response:
+        return entrypoints.dashboards(request)
+
     @app.route("/webhooks/zoho", methods=["GET", "POST"])
     def zoho_webhook() -> Response:
         return entrypoints.zoho_webhook(request)

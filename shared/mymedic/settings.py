@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mymedic.integrations.zoho.config import DataCentre
@@ -85,8 +85,14 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str | None = None
     smtp_starttls: bool = True
-    # Where reports are read (e.g. the Looker Studio or console base URL): alert e-mails
-    # link <base>/reports/<report>?tenant=&from=&to=; None: they give the command line.
+    # Where alert e-mails link the dashboard page behind an alert. First the Looker Studio
+    # report of each dashboard of looker/dashboards (its name), or of one page of it
+    # ("revenue/leakage": Looker Studio gives pages ids of its own, so copy the page's
+    # URL), as JSON: MYMEDIC_LOOKER_REPORT_URLS='{"operations":
+    # "https://lookerstudio.google.com/reporting/<id>"}'. Else the public base URL of
+    # `mymedic serve`, which serves the preview: <base>/dashboards/<dashboard>?tenant=T
+    # #<page>. With neither, the e-mail gives the command that shows it.
+    looker_report_urls: dict[str, str] = Field(default_factory=dict)
     report_base_url: str | None = None
     # Google Ads (read-only cost and click sync): the API developer token, the OAuth
     # client and refresh token of a user with access to the accounts, the manager
@@ -98,6 +104,21 @@ class Settings(BaseSettings):
     google_ads_refresh_token: SecretStr | None = None
     google_ads_login_customer_id: str | None = None
     google_ads_customers: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("looker_report_urls")
+    @classmethod
+    def _dashboards_and_pages(cls, urls: dict[str, str]) -> dict[str, str]:
+        from mymedic.dashboards.model import load_dashboards
+
+        pages = {d.name: {p.id for p in d.pages} for d in load_dashboards()}
+        for key, url in urls.items():
+            dashboard, _, page = key.partition("/")
+            if dashboard not in pages or (page and page not in pages[dashboard]):
+                known = sorted(pages) + sorted(f"{d}/{p}" for d, ids in pages.items() for p in ids)
+                raise ValueError(f"{key!r} is no dashboard or page: one of {', '.join(known)}")
+            if not url.startswith("https://"):
+                raise ValueError(f"{key}: the Looker Studio URL must start with https://")
+        return urls
 
     @property
     def event_store_path(self) -> Path:

@@ -278,11 +278,17 @@ def test_each_rule_fires_or_not_by_hand_computed_figures(
     assert "stripe" not in everything
 
     nps_text, nps_html = _body(by_subject["[MyMedic] nps_drop branch-1 2026-03-03..2026-03-09"])
-    link = (
-        "https://reports.clinic.example/reports/nps?tenant=tenant-a&from=2026-02-24&to=2026-03-09"
-    )
-    assert f"Report: {link}" in nps_text
-    assert f'<a href="{link.replace("&", "&amp;")}">nps</a>' in nps_html
+    link = "https://reports.clinic.example/dashboards/operations?tenant=tenant-a#waiting"
+    assert "No dashboard page shows NPS; the closest is Waiting time" in nps_text
+    assert f"Dashboard: Operations, page Waiting time: {link}" in nps_text
+    assert f'<a href="{link}">Operations, page Waiting time</a>' in nps_html
+    figures = "mymedic report nps --tenant tenant-a --from 2026-02-24 --to 2026-03-09"
+    assert f"The figures: run `{figures}`" in nps_text
+    # The link is served: an analyst of the tenant gets the page it names.
+    served = create_server().test_client()
+    page = served.get(link.split("example", 1)[1], headers=bearer(TENANT, role="analyst"))
+    assert page.status_code == 200
+    assert '<section class="page" id="waiting">' in page.get_data(as_text=True)
 
     [sent] = [
         ev
@@ -313,10 +319,37 @@ def test_without_a_report_url_the_mail_gives_the_command_line(
     assert handle_alerts_job(platform, _args(window=WINDOW), mailer=mailer).status == 200
     [message] = smtp.messages
     text, _ = _body(message)
+    assert "No dashboard page shows utilization; the closest is Patient volume" in text
+    assert (
+        "Dashboard: Operations, page Patient volume: run `mymedic dashboard --open --tenant "
+        "tenant-a`" in text
+    )
     assert (
         "run `mymedic report utilization --tenant tenant-a --from 2026-03-03 --to 2026-03-09`"
         in text
     )
+
+
+def test_with_looker_studio_the_mail_links_its_report(
+    platform: Platform, smtp: LoopbackSmtpServer
+) -> None:
+    _scenario(platform, [RULES[4]])  # receivables aging: the revenue dashboard shows it
+    report = "https://lookerstudio.google.com/reporting/revenue-report"
+    mailer = _configure(
+        platform,
+        smtp,
+        report_base_url="https://reports.clinic.example",
+        looker_report_urls={"revenue": report},
+    )
+    assert handle_alerts_job(platform, _args(window=WINDOW), mailer=mailer).status == 200
+    [message] = smtp.messages
+    text, html = _body(message)
+    assert (
+        "Dashboard: Revenue, page Leakage and receivables (in Looker Studio: open its page "
+        f"Leakage and receivables and choose tenant-a in its tenant control): {report}" in text
+    )
+    assert f'<a href="{report}">Revenue, page Leakage and receivables</a>' in html
+    assert "No dashboard page" not in text and "reports.clinic.example" not in text
 
 
 def test_a_refusing_server_gives_502_and_a_later_run_sends(

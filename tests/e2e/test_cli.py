@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -34,20 +38,26 @@ def test_demo_then_report_then_replay(tmp_path: Path) -> None:
     assert written.startswith("tenant_id,branch_id,modality,month,scans,patients,new_patients")
 
     data = ["--data-dir", str(out / "data")]
-    report = runner.invoke(app, ["report", "patient-volume", *data])
+    report = runner.invoke(app, ["report", "patient-volume", "--all-tenants", *data])
     assert report.exit_code == 0
     assert report.stdout == written
+    for unscoped in ([], ["--tenant", "sunrise-imaging", "--all-tenants"]):
+        refused = runner.invoke(app, ["report", "patient-volume", *unscoped, *data])
+        assert refused.exit_code == 2 and refused.stdout == ""
+        assert "--tenant TENANT" in refused.output and "--all-tenants" in refused.output
 
     replay = runner.invoke(app, ["replay", *data])
     assert replay.exit_code == 0, replay.output
-    again = runner.invoke(app, ["report", "rpt_patient_volume", "--format", "json", *data])
+    again = runner.invoke(
+        app, ["report", "rpt_patient_volume", "--all-tenants", "--format", "json", *data]
+    )
     document = orjson.loads(again.stdout)
     assert document["columns"][:4] == ["tenant_id", "branch_id", "modality", "month"]
     assert sum(r["scans"] for r in document["rows"]) == sum(
         int(line.split(",")[4]) for line in written.splitlines()[1:]
     )
 
-    unknown = runner.invoke(app, ["report", "nope", *data])
+    unknown = runner.invoke(app, ["report", "nope", "--all-tenants", *data])
     assert unknown.exit_code == 2
     _every_report_answers(runner, data, out)
 
@@ -72,6 +82,15 @@ def _every_report_answers(runner: CliRunner, data: list[str], out: Path) -> None
     assert csv_out.exit_code == 0, csv_out.output
     header = csv_out.stdout.splitlines()[0].split(",")
     assert header[:3] == ["tenant_id", "branch_id", "month"]
+    # Money for people: major units beside the currency; JSON keeps the minor units.
+    assert "billed" in header and not [c for c in header if c.endswith("_minor")]
+    as_json = orjson.loads(runner.invoke(app, [*scoped, "--format", "json"]).stdout)
+    billed = sum(row["billed_minor"] for row in as_json["rows"])
+    assert billed > 0 and as_json["tenant"] == "sunrise-imaging"
+    shown = list(csv.DictReader(io.StringIO(csv_out.stdout)))
+    assert {row["currency"] for row in shown} == {"INR"}
+    assert all(re.fullmatch(r"-?\d+\.\d\d", row["billed"]) for row in shown)
+    assert sum(Decimal(row["billed"]) for row in shown) == Decimal(billed).scaleb(-2)
     nobody = runner.invoke(app, ["report", "waiting-time", "--tenant", "nobody", *window, *data])
     assert nobody.stdout.splitlines()[0].startswith("tenant_id,branch_id,modality,week,")
     assert len(nobody.stdout.splitlines()) == 1

@@ -16,14 +16,16 @@ from PIL import Image
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from mymedic import entrypoints
 from mymedic.bootstrap import Platform, bootstrap
 from mymedic.cli import app
 from mymedic.dashboards.linking import BASE, linking_parameters, linking_url
 from mymedic.dashboards.model import Dashboard, load_dashboards
 from mymedic.dashboards.preview import tenant_folder
 from mymedic.reports.catalog import report
+from mymedic.server import create_server
 from mymedic.settings import Settings
-from tests.conftest import REPO, TEST_JWT_SECRET
+from tests.conftest import REPO, TEST_JWT_SECRET, bearer
 
 runner = CliRunner()
 CHROMIUM = Path("/usr/bin/chromium")
@@ -227,6 +229,38 @@ def test_every_chart_renders_in_headless_chromium(preview: Path, tmp_path: Path)
         assert [f["data-chart-id"] for f in dom.figures] == [c.id for c in page.charts], where
         assert all(f.get("data-rendered") == "true" for f in dom.figures), where
         assert dom.body.get("data-charts-rendered") == str(len(page.charts)), where
+
+
+def test_a_served_dashboard_renders_every_chart_of_every_page(
+    preview: Path, tmp_path: Path
+) -> None:
+    """What ``mymedic serve`` answers at /dashboards/<name>?tenant=T to an analyst: every
+    page of the dashboard in one document, each chart drawn (headless Chromium)."""
+    settings = Settings(
+        data_dir=preview / "data",
+        jwt_secret=TEST_JWT_SECRET,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    platform = bootstrap(settings, dispatch_after_commit=False)
+    entrypoints.use_platform(platform)
+    try:
+        client = create_server().test_client()
+        for dashboard in load_dashboards():
+            answer = client.get(
+                f"/dashboards/{dashboard.name}?tenant=sunrise-imaging",
+                headers=bearer("sunrise-imaging", role="analyst"),
+            )
+            assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+            path = tmp_path / f"{dashboard.name}.html"
+            path.write_bytes(answer.get_data())
+            dom = _parse(_chromium(path.as_uri(), tmp_path / "profile", "--dump-dom"))
+            charts = [chart.id for page in dashboard.pages for chart in page.charts]
+            assert [f["data-chart-id"] for f in dom.figures] == charts, dashboard.name
+            assert all(f.get("data-rendered") == "true" for f in dom.figures), dashboard.name
+            assert dom.body.get("data-charts-rendered") == str(len(charts)), dashboard.name
+    finally:
+        entrypoints.use_platform(None)
+        platform.close()
 
 
 def test_a_branch_in_the_url_shows_that_branch_and_still_renders(

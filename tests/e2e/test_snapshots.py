@@ -24,6 +24,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from mymedic.bootstrap import Platform
 from mymedic.notify.mailer import SmtpMailer
 from mymedic.reports import export
 from mymedic.reports.catalog import report, run
+from mymedic.reports.people import for_people
 from mymedic.reports.snapshot import render_snapshot_pdf
 from mymedic.server import create_server
 from tests.conftest import BRANCH, TENANT, bearer, booking
@@ -213,18 +215,22 @@ def test_a_due_schedule_is_mailed_with_figures_charts_and_attachments(
     assert len(pdf) > 10_000
 
     for name in REPORTS:
-        columns, rows = run(platform.warehouse, report(name), TENANT, *WEEK)
+        spec = report(name)
+        columns, rows = run(platform.warehouse, spec, TENANT, *WEEK)
         assert rows, name
+        table = for_people(spec.view, columns, rows)
         text = attachment(message, f"{name}-2025-W36.csv")
         received = list(csv.DictReader(io.StringIO(text)))
         expected = [
-            {c: "" if v is None else str(export._plain(v)) for c, v in r.items()} for r in rows
+            {c: "" if v is None else str(export._plain(v)) for c, v in r.items()}
+            for r in table.rows
         ]
         assert received == expected
+        assert not [c for c in received[0] if c.endswith("_minor")]
         book = load_workbook(io.BytesIO(attachment(message, f"{name}-2025-W36.xlsx")))
         sheet = book.active
         assert sheet is not None
-        assert [cell.value for cell in sheet[1]] == columns
+        assert [cell.value for cell in sheet[1]] == table.columns
         assert sheet.max_row == len(rows) + 1
 
     [sent] = platform.store.read_stream(TENANT, "snapshot:weekly-ops:2025-W36")
@@ -232,6 +238,35 @@ def test_a_due_schedule_is_mailed_with_figures_charts_and_attachments(
     assert sent.payload["recipients"] == 2
     assert sent.payload["attachments"][0] == "snapshot-weekly-ops-2025-W36.pdf"
     assert len(sent.payload["attachments"]) == 1 + 2 * len(REPORTS)
+
+
+def test_attachments_and_pdf_tables_show_money_in_major_units(
+    clinic: Clinic, platform: Platform, smtp: LoopbackSmtpServer, tmp_path: Path
+) -> None:
+    assert run_job(platform, smtp).status == 200
+    [message] = smtp.messages
+    # The money by hand (see the module docstring), in major units beside the currency.
+    revenue = list(
+        csv.DictReader(io.StringIO(attachment(message, "revenue-breakdown-2025-W36.csv")))
+    )
+    assert {row["currency"] for row in revenue} == {"INR"}
+    assert sum(Decimal(row["billed"]) for row in revenue) == Decimal("13000.00")
+    assert sorted(row["paid"] for row in revenue) == ["3000.00", "8500.00"]
+    assert sorted(row["outstanding"] for row in revenue) == ["0.00", "1500.00"]
+    sheet = load_workbook(io.BytesIO(attachment(message, "revenue-breakdown-2025-W36.xlsx"))).active
+    assert sheet is not None
+    paid = [c.value for c in sheet[1]].index("paid")
+    cells = [row[paid] for row in sheet.iter_rows(min_row=2)]
+    assert sorted(Decimal(str(c.value)) for c in cells) == [3000, 8500]
+    assert {c.number_format for c in cells} == {"#,##0.00"}
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.fail("pdftotext is missing: install poppler-utils (apt-get install poppler-utils)")
+    (tmp_path / "snapshot.pdf").write_bytes(attachment(message, "snapshot-weekly-ops-2025-W36.pdf"))
+    subprocess.run([pdftotext, "-layout", "snapshot.pdf"], cwd=tmp_path, check=True, timeout=60)
+    text = (tmp_path / "snapshot.txt").read_text()
+    assert "8,500.00" in text and "3,000.00" in text and "1,500.00" in text
+    assert "minor" not in text and "850,000" not in text
 
 
 def test_the_pdf_is_a_real_document_and_the_same_inputs_give_the_same_bytes(

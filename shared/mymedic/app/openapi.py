@@ -1,5 +1,5 @@
-"""The OpenAPI 3.1 document of every HTTP entry point: commands, reads and audits,
-generated from the pydantic models that validate their input."""
+"""The OpenAPI 3.1 document of every HTTP entry point: commands, reads, audits and the
+served dashboards, generated from the pydantic models that validate their input."""
 
 from __future__ import annotations
 
@@ -66,6 +66,23 @@ def openapi_document() -> dict[str, Any]:
                 },
             ],
             "responses": _READ_ANSWERS,
+        }
+    }
+    paths["/dashboards/{dashboard}"] = {
+        "get": {
+            "operationId": "dashboard",
+            "description": "A dashboard's pages for the tenant, as HTML (each page #<id>); "
+            "analysts and admins of the tenant, for every branch.",
+            "security": [{"bearerAuth": []}],
+            "parameters": [
+                {"name": "dashboard", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "tenant", "in": "query", "required": True, "schema": {"type": "string"}},
+            ],
+            "responses": {
+                **_READ_ANSWERS,
+                "200": {"description": "The dashboard", "content": {"text/html": {}}},
+                "404": {"description": "Unknown dashboard", **_ERROR},
+            },
         }
     }
     return document

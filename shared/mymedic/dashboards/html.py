@@ -27,6 +27,8 @@ figure.chart-scorecard { grid-column: span 3; }
 figure.chart-table { grid-column: span 12; }
 @media (max-width: 900px) { figure.chart, figure.chart-scorecard { grid-column: span 12; } }
 figcaption { font-weight: 600; margin-bottom: 8px; }
+section.page > h2 { font-size: 18px; margin: 20px 20px 0; }
+section.page > .date-range { display: block; margin: 4px 20px 0; }
 .note { font-size: 12px; color: #80868b; margin-top: 6px; }
 .variant svg { width: 100%; height: auto; display: block; }
 .scorecard { font-size: 34px; font-weight: 600; padding: 8px 0; }
@@ -156,7 +158,17 @@ def _links(links: list[Link]) -> str:
     )
 
 
-def page_html(frame: PageFrame, figures: list[str]) -> str:
+@dataclass(frozen=True)
+class Section:
+    """One page of a dashboard inside a single document (``#<id>``)."""
+
+    id: str
+    title: str
+    date_ranges: list[str]
+    figures: list[str]
+
+
+def _header(frame: PageFrame, dates: str) -> str:
     tenants = "".join(
         f'<option data-href="{escape(t.href)}"{" selected" if t.current else ""}>'
         f"{escape(t.label)}</option>"
@@ -165,7 +177,6 @@ def page_html(frame: PageFrame, figures: list[str]) -> str:
     branches = '<option value="">All branches</option>' + "".join(
         f'<option value="{escape(b)}">{escape(b)}</option>' for b in frame.branches
     )
-    dates = "; ".join(escape(d) for d in frame.date_ranges)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(frame.title)}</title><style>{CSS}</style></head><body>"
@@ -174,10 +185,31 @@ def page_html(frame: PageFrame, figures: list[str]) -> str:
         '<form class="controls" onsubmit="return false">'
         f'<label>Tenant <select id="tenant">{tenants}</select></label>'
         f'<label>Branch <select id="branch">{branches}</select></label>'
-        f'<span class="date-range" data-control="dates">Dates: {dates}</span>'
-        f"</form></header><main>{''.join(figures)}</main>"
+        f"{dates}</form></header>"
+    )
+
+
+def _dates(ranges: list[str]) -> str:
+    shown = "; ".join(escape(d) for d in ranges)
+    return f'<span class="date-range" data-control="dates">Dates: {shown}</span>'
+
+
+def page_html(frame: PageFrame, figures: list[str]) -> str:
+    return (
+        f"{_header(frame, _dates(frame.date_ranges))}<main>{''.join(figures)}</main>"
         f"<script>{SCRIPT}</script></body></html>\n"
     )
+
+
+def dashboard_html(frame: PageFrame, sections: list[Section]) -> str:
+    """Every page of a dashboard in one document, each a section its page link jumps to;
+    the branch select shows every figure of every page for that branch."""
+    body = "".join(
+        f'<section class="page" id="{escape(section.id)}"><h2>{escape(section.title)}</h2>'
+        f"{_dates(section.date_ranges)}<main>{''.join(section.figures)}</main></section>"
+        for section in sections
+    )
+    return f"{_header(frame, '')}{body}<script>{SCRIPT}</script></body></html>\n"
 
 
 def index_html(title: str, rows: list[tuple[Link, list[Link]]]) -> str:

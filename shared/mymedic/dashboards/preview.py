@@ -1,6 +1,8 @@
 """The dashboards as static HTML from the warehouse, for a user without GCP: a page per
 dashboard page and tenant (``<out>/<dashboard>/<tenant>/<page>.html``), each chart drawn
-for every branch, and ``<out>/index.html`` linking them. Nothing is fetched at view time."""
+for every branch, and ``<out>/index.html`` linking them; or one dashboard of one tenant
+as a single document (``render_dashboard``), as ``mymedic serve`` answers it. Nothing is
+fetched at view time."""
 
 from __future__ import annotations
 
@@ -10,11 +12,14 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 from mymedic.dashboards.aggregate import aggregate, key_text
 from mymedic.dashboards.html import (
     Link,
     PageFrame,
+    Section,
+    dashboard_html,
     figure_html,
     index_html,
     page_html,
@@ -63,6 +68,53 @@ def write_preview(
     return index
 
 
+def render_dashboard(
+    warehouse: Warehouse,
+    dashboard: Dashboard,
+    tenant: str,
+    dashboards: Sequence[Dashboard] | None = None,
+) -> str:
+    """Every page of ``dashboard`` for ``tenant`` in one HTML document: page ``p`` is
+    the section ``#p``; the other ``dashboards`` are linked as ``<name>?tenant=T``, a
+    sibling of the document's own URL (``/dashboards/<name>``)."""
+    others = tuple(dashboards) if dashboards is not None else load_dashboards()
+    views = sorted({source.view for source in dashboard.data_sources.values()})
+    data = _rows(warehouse, views, [tenant])
+    branched = {view for view in views if "branch_id" in warehouse.columns(view)}
+    site = _Site((dashboard,), {dashboard.name: [tenant]}, data, branched)
+    query = urlencode({"tenant": tenant})
+    every = {alias for page in dashboard.pages for alias in _aliases(page)}
+    branches = site.branches(dashboard, every, tenant)
+    sections = [
+        Section(
+            page.id,
+            page.title,
+            site.date_ranges(dashboard, _aliases(page), tenant),
+            [site.figure(dashboard, chart, tenant, branches) for chart in page.charts],
+        )
+        for page in dashboard.pages
+    ]
+    frame = PageFrame(
+        title=dashboard.title,
+        dashboards=[
+            Link(d.title.split(":")[0], f"{quote(d.name)}?{query}", d.name == dashboard.name)
+            for d in others
+        ],
+        pages=[Link(page.title, f"#{page.id}") for page in dashboard.pages],
+        tenants=[Link(tenant, f"?{query}", True)],
+        branches=branches,
+        date_ranges=[],
+    )
+    return dashboard_html(frame, sections)
+
+
+def _aliases(page: Page) -> set[str]:
+    """The data sources a page reads: its charts' and its controls'."""
+    return {chart.data_source for chart in page.charts} | {
+        control.data_source for control in page.controls if control.data_source
+    }
+
+
 def tenant_folder(tenant: str) -> str:
     """A folder name for a tenant id; ids that are not safe names get a hash suffix."""
     safe = re.sub(r"[^A-Za-z0-9_-]+", "_", tenant) or "_"
@@ -98,10 +150,8 @@ class _Site:
     def rows(self, dashboard: Dashboard, alias: str, tenant: str) -> list[Row]:
         return self.data[dashboard.data_sources[alias].view].get(tenant, [])
 
-    def page(self, dashboard: Dashboard, page: Page, tenant: str) -> str:
-        aliases = {chart.data_source for chart in page.charts}
-        aliases |= {c.data_source for c in page.controls if c.data_source}
-        branches = sorted(
+    def branches(self, dashboard: Dashboard, aliases: set[str], tenant: str) -> list[str]:
+        return sorted(
             {
                 str(row["branch_id"])
                 for alias in aliases
@@ -109,6 +159,10 @@ class _Site:
                 for row in self.rows(dashboard, alias, tenant)
             }
         )
+
+    def page(self, dashboard: Dashboard, page: Page, tenant: str) -> str:
+        aliases = _aliases(page)
+        branches = self.branches(dashboard, aliases, tenant)
         figures = [self.figure(dashboard, chart, tenant, branches) for chart in page.charts]
         frame = PageFrame(
             title=f"{dashboard.title}: {page.title}",

@@ -4,6 +4,7 @@ currency when the chart is of money (amounts of two currencies never share an ax
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,9 @@ from mymedic.dashboards.aggregate import Line, Number, key_text
 from mymedic.dashboards.model import Chart
 
 WIDTH_IN, PANEL_IN = 6.4, 3.0
+# rc_context sets matplotlib's global settings: one drawing at a time (``mymedic serve``
+# answers requests on several threads), or one chart's salt would reach another's ids.
+_RC_LOCK = threading.Lock()
 
 
 def chart_svg(chart: Chart, lines: list[Line], salt: str) -> str:
@@ -43,7 +47,7 @@ def chart_svg(chart: Chart, lines: list[Line], salt: str) -> str:
         else:
             axes.set_title(currency, fontsize=9)
     buffer = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
+    with _RC_LOCK, matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     return text[text.index("<svg") :]

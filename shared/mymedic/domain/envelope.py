@@ -49,8 +49,9 @@ class EventEnvelope(BaseModel):
     actor: str
     source: str
     payload: dict[str, Any]
-    # Personal data of ``subject_id`` (a patient), kept apart from the payload so that it
-    # can be encrypted per patient; None for events that carry none.
+    # Personal data of ``subject_id`` (a patient), kept apart from the payload (and from
+    # the warehouse) so that it can be encrypted per patient later: it is not encrypted
+    # yet. None for events that carry none.
     subject_id: str | None = None
     personal: dict[str, Any] | None = None
 

@@ -110,8 +110,14 @@ class _Run:
         if not new:
             self.already_sent.append(what)
             return
+        settings = self._platform.settings
         message = alert_message(
-            tenant, rule, new, self._end, self._platform.settings.report_base_url
+            tenant,
+            rule,
+            new,
+            self._end,
+            base_url=settings.report_base_url,
+            looker_urls=settings.looker_report_urls,
         )
         try:
             self._mailer.send(message)

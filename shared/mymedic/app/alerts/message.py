@@ -1,14 +1,15 @@
 """The alert e-mail: one per rule and window, listing what fired and why, with the
-numbers, and where to read the report behind it (or what to do next)."""
+numbers, the dashboard page that shows the figure (``links``), the report command with
+the window's exact figures, and what to do next."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from email.message import EmailMessage
 from html import escape
-from urllib.parse import urlencode
 
+from mymedic.app.alerts.links import dashboard_link, place_of
 from mymedic.domain.alert_rules import ALL_BRANCHES, AnyRule, DataQualityRule, Firing
 from mymedic.domain.alerts import window
 
@@ -28,14 +29,8 @@ def report_range(rule: AnyRule, end: date) -> tuple[date, date]:
     return window(days, end, back=back.get(rule.metric, 0))[0], end
 
 
-def report_link(
-    base_url: str | None, report: str, tenant: str, start: date, end: date
-) -> tuple[str, bool]:
-    """A URL (True) when reports have a base URL, else the command line to run (False)."""
-    if base_url:
-        query = urlencode({"tenant": tenant, "from": start.isoformat(), "to": end.isoformat()})
-        return f"{base_url.rstrip('/')}/reports/{report}?{query}", True
-    return f"mymedic report {report} --tenant {tenant} --from {start} --to {end}", False
+def report_command(report: str, tenant: str, start: date, end: date) -> str:
+    return f"mymedic report {report} --tenant {tenant} --from {start} --to {end}"
 
 
 def subject_line(rule: AnyRule, firings: Sequence[Firing]) -> str:
@@ -56,7 +51,9 @@ def alert_message(
     rule: AnyRule,
     firings: Sequence[Firing],
     end: date,
+    *,
     base_url: str | None,
+    looker_urls: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     message = EmailMessage()
     message["To"] = ", ".join(rule.recipients)
@@ -66,9 +63,9 @@ def alert_message(
         f"Alert rule {rule.rule_id} ({rule.metric}) of {tenant} fired for the window "
         f"{start} to {end}."
     )
-    last_line, footer = next_step(tenant, rule, end, base_url)
+    last_lines, footer = next_step(tenant, rule, end, base_url, looker_urls or {})
     reasons = [f"- {f.reason}" for f in firings]
-    lines = [intro, "", "What fired and why:", *reasons, "", last_line]
+    lines = [intro, "", "What fired and why:", *reasons, "", *last_lines]
     message.set_content("\n".join(lines) + "\n")
     items = "".join(f"<li>{escape(f.reason)}</li>" for f in firings)
     message.add_alternative(
@@ -79,20 +76,44 @@ def alert_message(
     return message
 
 
-def next_step(tenant: str, rule: AnyRule, end: date, base_url: str | None) -> tuple[str, str]:
-    """The e-mail's last line, as text and as HTML: the report behind the figures, the
-    command listing quarantined records, or where to look."""
-    if isinstance(rule, DataQualityRule):
+def next_step(
+    tenant: str,
+    rule: AnyRule,
+    end: date,
+    base_url: str | None,
+    looker_urls: Mapping[str, str],
+) -> tuple[list[str], str]:
+    """The e-mail's last lines, as text and as HTML: the dashboard page (and, where no
+    page shows the figure, that it does not), the report with the window's figures, and
+    for the integrations what to run or check."""
+    place = place_of(rule)
+    link = dashboard_link(place, tenant, looker_urls, base_url)
+    how = f" ({link.how})" if link.how else ""
+    text: list[str] = []
+    html: list[str] = []
+    if place.closest:
+        text.append(place.closest)
+        html.append(f"<p>{escape(place.closest)}</p>")
+    if link.url is not None:
+        text.append(f"Dashboard: {link.label}{how}: {link.url}")
+        anchor = f'<a href="{escape(link.url)}">{escape(link.label)}</a>'
+        html.append(f"<p>Dashboard: {anchor}{escape(how)}</p>")
+    else:
+        text.append(f"Dashboard: {link.label}: run `{link.command}`")
+        html.append(
+            f"<p>Dashboard: {escape(link.label)}: run <code>{escape(link.command)}</code></p>"
+        )
+    report = REPORT_OF_METRIC.get(rule.metric)
+    if report is not None:
+        command = report_command(report, tenant, *report_range(rule, end))
+        text.append(f"The figures: run `{command}`")
+        html.append(f"<p>The figures: run <code>{escape(command)}</code></p>")
+    elif isinstance(rule, DataQualityRule):
         command = f"mymedic {rule.source} quarantine --tenant {tenant}"
         what = "To see which records and why (never their values), run"
-        return f"{what} `{command}`", f"<p>{escape(what)} <code>{escape(command)}</code></p>"
-    report = REPORT_OF_METRIC.get(rule.metric)
-    if report is None:
-        return (
-            "Check the integration's webhooks and scheduled syncs.",
-            "<p>Check the integration's webhooks and scheduled syncs.</p>",
-        )
-    link, is_url = report_link(base_url, report, tenant, *report_range(rule, end))
-    if is_url:
-        return f"Report: {link}", f'<p>Report: <a href="{escape(link)}">{escape(report)}</a></p>'
-    return f"Report: run `{link}`", f"<p>Report: run <code>{escape(link)}</code></p>"
+        text.append(f"{what} `{command}`")
+        html.append(f"<p>{escape(what)} <code>{escape(command)}</code></p>")
+    else:
+        text.append("Check the integration's webhooks and scheduled syncs.")
+        html.append("<p>Check the integration's webhooks and scheduled syncs.</p>")
+    return text, "".join(html)

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from html import escape
 
 from mymedic.reports.export import to_csv, to_xlsx
+from mymedic.reports.people import for_people
 from mymedic.reports.snapshot.collect import Snapshot
 
 CID_DOMAIN = "snapshot.mymedic"
@@ -30,16 +31,18 @@ def chart_cid(index: int, report: str) -> str:
 def attachments(
     snapshot: Snapshot, pdf: bytes, name: str, formats: Sequence[str]
 ) -> list[Attachment]:
-    """The PDF first, then per report its CSV and/or XLSX (every row of the window)."""
+    """The PDF first, then per report its CSV and/or XLSX (every row of the window, money
+    in major units beside its currency)."""
     key = snapshot.window.key
     found = [Attachment(f"{name}-{key}.pdf", "application", "pdf", pdf)]
     for section in snapshot.sections:
         stem = f"{section.spec.name}-{key}"
+        table = for_people(section.spec.view, section.columns, section.rows)
         if "csv" in formats:
-            text = to_csv(section.rows, section.columns)
+            text = to_csv(table)
             found.append(Attachment(f"{stem}.csv", "text", "csv", text.encode()))
         if "xlsx" in formats:
-            book = to_xlsx(section.rows, section.columns, section.spec.name)
+            book = to_xlsx(table, section.spec.name)
             subtype = "vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             found.append(Attachment(f"{stem}.xlsx", "application", subtype, book))
     return found

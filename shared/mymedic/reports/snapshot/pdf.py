@@ -25,6 +25,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from mymedic.reports.people import for_people
 from mymedic.reports.snapshot.charts import HEIGHT_INCHES, WIDTH_INCHES
 from mymedic.reports.snapshot.collect import ReportSection, Snapshot
 from mymedic.reports.snapshot.tables import (
@@ -128,7 +129,8 @@ def _section(section: ReportSection) -> list[Flowable]:
     if not section.rows:
         notes.append("No rows in this window.")
     story += [Paragraph(escape(note), _NOTE) for note in notes]
-    parts = table_parts(section.columns, section.rows, FRAME_WIDTH)
+    table = for_people(section.spec.view, section.columns, section.rows)
+    parts = table_parts(table, FRAME_WIDTH)
     for number, part in enumerate(parts, start=1):
         if len(parts) > 1:
             caption = Paragraph(f"Columns, part {number} of {len(parts)}", _NOTE)

@@ -1,6 +1,7 @@
 """A report's rows as printable tables: which columns, how each cell reads, and how a
 table wider than the page is split into parts that each repeat the row's identifying
-columns (branch, month, mode...) before as many figures as fit."""
+columns (branch, month, mode...) before as many figures as fit. Money is shown as
+``reports.people`` gives it: major units of the row's currency, exact."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from decimal import Decimal
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from mymedic.ports import Row
-from mymedic.reports.snapshot.money import major_amount
+from mymedic.reports.people import PeopleTable
 
 FONT, BOLD, FONT_SIZE = "Helvetica", "Helvetica-Bold", 8
 PADDING = 8.0
@@ -21,8 +22,6 @@ MIN_WIDTH = 30.0
 MAX_PDF_ROWS = 400  # the attachments hold every row
 # Shown as a percentage: shares, rates and year-on-year changes (fractions of 1).
 _PERCENT_SUFFIXES = ("_share", "_change", "_rate")
-# Money columns whose currency is not the row's "currency".
-_CURRENCY_OF = {"paid_revenue_minor": "revenue_currency"}
 
 
 @dataclass(frozen=True)
@@ -35,29 +34,27 @@ class TablePart:
 
 
 def printable_columns(columns: Sequence[str]) -> list[str]:
-    """Without the tenant (it is on the title page), an id next to its name
-    (``clinician_id`` beside ``clinician_name``), micros next to the amount."""
+    """Without the tenant (it is on the title page) and an id next to its name
+    (``clinician_id`` beside ``clinician_name``)."""
     names = set(columns)
     dropped = {"tenant_id"}
     dropped |= {c for c in columns if c.endswith("_id") and c[:-3] + "_name" in names}
-    if "cost" in names:
-        dropped.add("cost_micros")
     return [c for c in columns if c not in dropped]
 
 
 def header(column: str) -> str:
-    return column.removesuffix("_minor").replace("_", " ")
+    return column.replace("_", " ")
 
 
-def cell(column: str, row: Row) -> str:
+def cell(column: str, row: Row, money: bool = False) -> str:
+    """``money``: a Decimal in major units, already at its currency's decimals."""
     value = row.get(column)
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if column.endswith("_minor") and isinstance(value, int | Decimal):
-        currency = row.get(_CURRENCY_OF.get(column, "currency"))
-        return major_amount(int(value), currency) if currency else f"{value:,}"
+    if money and isinstance(value, Decimal):
+        return f"{value:,}"
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, int):
@@ -69,10 +66,10 @@ def cell(column: str, row: Row) -> str:
     return str(value)
 
 
-def table_parts(columns: Sequence[str], rows: Sequence[Row], available: float) -> list[TablePart]:
-    shown = printable_columns(columns)
-    rows = rows[:MAX_PDF_ROWS]
-    cells = {c: [cell(c, row) for row in rows] for c in shown}
+def table_parts(table: PeopleTable, available: float) -> list[TablePart]:
+    shown = printable_columns(table.columns)
+    rows = table.rows[:MAX_PDF_ROWS]
+    cells = {c: [cell(c, row, c in table.currency_of) for row in rows] for c in shown}
     numeric = {c: _is_numeric(c, rows) for c in shown}
     widths = {c: _width(c, cells[c], numeric[c]) for c in shown}
     keys = [c for c in shown if not numeric[c]]
