@@ -3,8 +3,9 @@
 -- currency: amount_minor is what reached the bank, fee_minor (including tax_minor) what
 -- the gateway says it kept, null when it did not say. settled_at is when the gateway
 -- says the money arrives (Stripe's arrival_date), or else when it reported the
--- settlement. items_count and items_net_minor (the sum of the lines' signed net) are
--- null until the settlement is itemized (fct_settlement_item).
+-- settlement. items_count and items_net_minor (the sum of every line's signed net,
+-- whichever tenant it is split to) are null until the settlement is itemized. Its
+-- lines are split per tenant by the payments they pay out (fct_settlement_share).
 -- key: tenant_id, provider, settlement_ref
 create table if not exists fct_settlement (
     tenant_id string not null,

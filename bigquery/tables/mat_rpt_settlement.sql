@@ -9,9 +9,7 @@ create table if not exists mat_rpt_settlement (
     status string,
     currency string,
     bank_reference string,
-    amount_minor int64,
-    fee_minor int64,
-    tax_minor int64,
+    account_tenant_id string,
     payments int64,
     payment_gross_minor int64,
     refunds int64,
@@ -20,8 +18,13 @@ create table if not exists mat_rpt_settlement (
     dispute_deducted_minor int64,
     adjustments int64,
     adjustment_deducted_minor int64,
+    fee_minor int64,
+    tax_minor int64,
     items int64,
-    items_net_minor int64,
+    settled_minor int64,
+    unmatched_items int64,
+    unmatched_net_minor int64,
+    amount_minor int64,
     difference_minor int64
 )
 partition by settled_date

@@ -112,12 +112,16 @@ def _write_patient_volume(platform: Any, out: Path) -> Path:
 
 def demo_settings(settings: Any, webhook_secret: str) -> Any:
     """The demo's settings: its own token secret and its one Razorpay account's."""
+    from mymedic.demo.generator import TENANTS
+
     return settings.model_copy(
         update={
             "jwt_secret": SecretStr(secrets.token_urlsafe(48)),
             "jwt_algorithm": "HS256",
             "razorpay_webhook_secret": SecretStr(webhook_secret),
-            "payments_tenant_id": "demo-gateway",
+            # The chain's one Razorpay account is the first tenant's: never a made-up
+            # tenant (it would show in the dashboards' tenant lists and the close).
+            "payments_tenant_id": TENANTS[0].tenant_id,
         }
     )
 

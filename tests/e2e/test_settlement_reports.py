@@ -1,8 +1,9 @@
 """The gateway facts and reports (settlements, branch variance) checked against figures
 worked out by hand. Captures, refunds and settlements come in as signed Stripe and
 Razorpay webhooks; payments keyed at the console through commands; settlement lines
-are appended to the settlement's stream as the settlement fetch would. One branch in
-Pune (INR, +05:30). All synthetic (secrets included)."""
+are appended to the settlement's stream and the settlement split per tenant, as the
+settlement-detail job does. One branch in Pune (INR, +05:30). All synthetic (secrets
+included)."""
 
 from __future__ import annotations
 
@@ -21,12 +22,13 @@ from pydantic import SecretStr
 from mymedic.bootstrap import Platform
 from mymedic.domain import events as e
 from mymedic.domain.envelope import Metadata, build_envelope
+from mymedic.integrations.payments.settlement_split import split_settlement
 from mymedic.server import create_server
 from tests.conftest import BRANCH, TENANT, bearer, booking
 
 STRIPE_SECRET = "whsec_test_only_settlement_0123456789"  # noqa: S105 - synthetic
 RAZORPAY_SECRET = "test-only-razorpay-settlement-secret"  # noqa: S105 - synthetic
-GATEWAY = "gateway-account"  # the payments tenant: settlements are kept under it
+GATEWAY = "gateway-account"  # the payments tenant: the gateway account's
 # A settlement line: kind, item_ref, payment_ref, amount, fee (tax included), tax, net.
 Line = tuple[str, str, str | None, int, int, int, int]
 
@@ -153,6 +155,7 @@ class Gateways:
             recorded_at=moment,
         )
         store.append(GATEWAY, stream, version, [envelope])
+        split_settlement(store, GATEWAY, provider, settlement, clock=lambda: moment)
 
 
 def _console(client: FlaskClient, apt: str, payment: str, amount: int, mode: str, at: str) -> None:
@@ -172,8 +175,8 @@ def _console(client: FlaskClient, apt: str, payment: str, amount: int, mode: str
     assert response.status_code == 201, response.get_json()
 
 
-def _settlements(platform: Platform) -> dict[str, dict[str, Any]]:
-    rows = platform.warehouse.query("rpt_settlement", {"tenant_id": GATEWAY})
+def _settlements(platform: Platform, tenant: str = TENANT) -> dict[str, dict[str, Any]]:
+    rows = platform.warehouse.query("rpt_settlement", {"tenant_id": tenant})
     return {row["settlement_ref"]: row for row in rows}
 
 
@@ -241,9 +244,11 @@ def _razorpay_settles_two_days(gateways: Gateways) -> None:
     )
     platform.catch_up()
     before = _settlements(platform)["setl_R0001"]
-    # Not itemized yet: the listed payments and their captures, nothing else.
+    # Not itemized yet: the clinic's listed payments and their captures, nothing else.
     assert (before["payments"], before["payment_gross_minor"]) == (2, 500_000)
-    assert (before["items"], before["refunds"], before["difference_minor"]) == (None, None, None)
+    assert (before["items"], before["refunds"], before["settled_minor"]) == (None, None, None)
+    account = _settlements(platform, GATEWAY)["setl_R0001"]
+    assert (account["amount_minor"], account["difference_minor"]) == (438_200, None)
     gateways.itemize(
         "razorpay",
         "setl_R0001",
@@ -321,9 +326,7 @@ SETTLEMENT = (
     "status",
     "currency",
     "bank_reference",
-    "amount_minor",
-    "fee_minor",
-    "tax_minor",
+    "account_tenant_id",
     "payments",
     "payment_gross_minor",
     "refunds",
@@ -332,25 +335,28 @@ SETTLEMENT = (
     "dispute_deducted_minor",
     "adjustments",
     "adjustment_deducted_minor",
+    "fee_minor",
+    "tax_minor",
     "items",
-    "items_net_minor",
+    "settled_minor",
+    "unmatched_items",
+    "unmatched_net_minor",
+    "amount_minor",
     "difference_minor",
 )
 
 
-def test_settlements_with_their_deductions_and_difference(scenario: Platform) -> None:
-    rows = _settlements(scenario)
-    assert {ref: tuple(row[c] for c in SETTLEMENT) for ref, row in rows.items()} == {
-        # Two captures of two days, less a refund of one: the lines explain it all.
+def test_each_tenant_sees_its_part_and_the_account_the_payout(scenario: Platform) -> None:
+    clinic = _settlements(scenario)
+    assert {ref: tuple(row[c] for c in SETTLEMENT) for ref, row in clinic.items()} == {
+        # Two captures of two days, less a refund of one: all three lines the clinic's.
         "setl_R0001": (
             "razorpay",
             date(2026, 3, 5),
             "processed",
             "INR",
             "UTR0001",
-            438_200,
-            11_800,
-            1_800,
+            GATEWAY,
             2,
             500_000,
             1,
@@ -359,34 +365,75 @@ def test_settlements_with_their_deductions_and_difference(scenario: Platform) ->
             0,
             0,
             0,
+            11_800,
+            1_800,
             3,
             438_200,
             0,
+            0,
+            None,  # what reached the bank is the account's figure
+            None,
         ),
-        # 100_000 paid out, 117_000 - 15_000 itemized: 2_000 the lines do not explain.
+        # The payout's line of a capture that came after it: moved to the clinic then.
         "po_S0001": (
             "stripe",
             date(2026, 3, 6),
             "paid",
             "INR",
             None,
-            100_000,
-            None,
-            None,
+            GATEWAY,
             1,
             120_000,
             0,
             0,
             0,
             0,
+            0,
+            0,
+            3_000,
+            0,
             1,
-            15_000,
-            2,
-            102_000,
+            117_000,
+            0,
+            0,
+            None,
+            None,
+        ),
+    }
+    account = _settlements(scenario, GATEWAY)
+    assert {ref: tuple(row[c] for c in SETTLEMENT) for ref, row in account.items()} == {
+        # Nothing of the account's own: the payout and what its lines leave unexplained.
+        "setl_R0001": (
+            "razorpay",
+            date(2026, 3, 5),
+            "processed",
+            "INR",
+            "UTR0001",
+            GATEWAY,
+            *(None,) * 12,
+            0,
+            0,
+            438_200,
+            0,
+        ),
+        # 100_000 paid out: the clinic's 117_000, an adjustment of -15_000 no payment
+        # explains (the account's, unmatched), and 2_000 the lines do not explain.
+        "po_S0001": (
+            "stripe",
+            date(2026, 3, 6),
+            "paid",
+            "INR",
+            None,
+            GATEWAY,
+            *(0,) * 12,
+            1,
+            -15_000,
+            100_000,
             -2_000,
         ),
     }
-    assert scenario.warehouse.query("rpt_settlement", {"tenant_id": TENANT}) == []
+    parts = clinic["po_S0001"]["settled_minor"] + account["po_S0001"]["unmatched_net_minor"]
+    assert parts + account["po_S0001"]["difference_minor"] == account["po_S0001"]["amount_minor"]
 
 
 def test_a_line_fetched_again_replaces_itself(scenario: Platform) -> None:
@@ -397,11 +444,14 @@ def test_a_line_fetched_again_replaces_itself(scenario: Platform) -> None:
         "2026-03-07T10:00:00+05:30",
         ("adjustment", "txn_ADJ01", None, 15_000, 0, 0, -15_000),  # again, unchanged
         ("other", "txn_OTH01", None, 2_000, 0, 0, -2_000),
+        ("payment", "txn_C0001", "pi_C0001", 120_000, 3_500, 0, 116_500),  # a new fee
     )
     scenario.catch_up()
-    row = _settlements(scenario)["po_S0001"]
-    assert (row["items"], row["items_net_minor"], row["difference_minor"]) == (3, 100_000, 0)
-    assert (row["adjustments"], row["adjustment_deducted_minor"]) == (2, 17_000)
+    account = _settlements(scenario, GATEWAY)["po_S0001"]
+    assert (account["unmatched_items"], account["unmatched_net_minor"]) == (2, -17_000)
+    assert account["difference_minor"] == 500
+    clinic = _settlements(scenario)["po_S0001"]
+    assert (clinic["items"], clinic["fee_minor"], clinic["settled_minor"]) == (1, 3_500, 116_500)
 
 
 VARIANCE = (
@@ -458,6 +508,7 @@ def test_the_gateway_facts_are_rebuilt_identically(scenario: Platform) -> None:
     tables = (
         "fct_gateway_payment",
         "fct_settlement",
+        "fct_settlement_share",
         "fct_settlement_item",
         "fct_settlement_payment",
     )

@@ -302,6 +302,7 @@ def test_the_job_itemizes_both_settlements_once_and_the_day_is_settled(
         "itemized": 2,
         "already": 0,
         "failed": [],
+        "split": 2,  # each settlement's lines to the clinic whose payment they pay out
     }
     razorpay_event_, stripe_event_ = sorted(itemized(platform), key=lambda env: env.stream_id)
     assert razorpay_event_.stream_id == "settlement:razorpay:setl_DGlQ1Rj8os78Ec"
@@ -313,7 +314,13 @@ def test_the_job_itemizes_both_settlements_once_and_the_day_is_settled(
 
     count = len(platform.store.read_all(limit=100_000))
     again = client.post("/jobs/settlement-detail").get_json()
-    assert again == {"job": "settlement-detail", "itemized": 0, "already": 2, "failed": []}
+    assert again == {
+        "job": "settlement-detail",
+        "itemized": 0,
+        "already": 2,
+        "failed": [],
+        "split": 0,
+    }
     assert len(platform.store.read_all(limit=100_000)) == count
 
     [day] = run_day(platform.store, D, as_of=AS_OF, tenant=TENANT)

@@ -63,12 +63,10 @@ def collect(store: EventStore) -> r.DayInputs:
                 "credited_minor": sum(credits.values()),
             },
         )
-    owner = {c.payment_ref: c.tenant_id for c in found.captures}
-    settlements = []
-    for tenant, recorded in found.settlements:
-        settlement = _itemized(recorded, found.lines)
-        owners = (owner[ref] for ref in settlement.payment_refs if ref in owner)
-        settlements.append(_owned(settlement, next(owners, tenant)))
+    # A settlement is the gateway account's (the tenant it was recorded in): its checks
+    # (itemized, paid out as its lines say, payments nobody captured) are that tenant's,
+    # while each clinic's captures count as settled in the clinic's own close.
+    settlements = [_itemized(recorded, found.lines) for _, recorded in found.settlements]
     return r.DayInputs(
         payments=list(found.payments.values()),
         refunds=list(found.refunds.values()),
@@ -92,12 +90,6 @@ def _itemized(
     paid = [i.payment_ref for i in items if i.kind == "payment" and i.payment_ref]
     refs = tuple(dict.fromkeys([*settlement.payment_refs, *paid]))
     return r.Settlement(**{**settlement.__dict__, "items": items, "payment_refs": refs})
-
-
-def _owned(settlement: r.Settlement, tenant: str) -> r.Settlement:
-    """A settlement is reported with the tenant of the payments it covers (the first it
-    lists whose capture we know; a payment whose webhook never came has no tenant)."""
-    return r.Settlement(**{**settlement.__dict__, "tenant_id": tenant})
 
 
 def _take(found: _Collected, env: EventEnvelope, data: e.EventPayload) -> None:

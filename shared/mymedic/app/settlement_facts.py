@@ -1,14 +1,16 @@
-"""The warehouse's gateway facts: ``fct_gateway_payment`` (captures), ``fct_settlement``,
-``fct_settlement_item`` and ``fct_settlement_payment``. Part of the warehouse facts
+"""The warehouse's gateway facts: ``fct_gateway_payment`` (captures), ``fct_settlement``
+(the gateway account's payouts), ``fct_settlement_share``, ``fct_settlement_item`` and
+``fct_settlement_payment`` (each tenant's part of them). Part of the warehouse facts
 projection.
 
-A capture (``gateway:{provider}:{ref}``, the clinic's tenant) and the settlement that
-pays it out (``settlement:{provider}:{ref}``, the gateway account's tenant) are on
-different streams, delivered in either order: no row here reads the other stream. The
-marts join them (int_gateway_payment) by provider and payment ref. A capture's
-captured_date is by its branch's time zone (``branch_facts.local_date``). A settlement's
-itemization is on the settlement's own stream, after its recording, so it updates the
-settlement's items count and net in place.
+A capture (``gateway:{provider}:{ref}``, the clinic's tenant) and the clinic's share of
+the settlement that pays it out (``settlement:{provider}:{ref}`` in the clinic's tenant,
+``gateway.settlement_shared``) are on different streams, delivered in either order: no
+row here reads the other stream. The marts join them (int_gateway_payment) by tenant,
+provider and payment ref. A capture's captured_date is by its branch's time zone
+(``branch_facts.local_date``). A settlement's itemization is on the account's settlement
+stream, after its recording; its split (``gateway.settlement_split``, after every share)
+updates the payout's items count and net in place.
 """
 
 from __future__ import annotations
@@ -26,18 +28,32 @@ GATEWAY_PAYMENTS = "fct_gateway_payment"
 SETTLEMENTS = "fct_settlement"
 SETTLEMENT_ITEMS = "fct_settlement_item"
 SETTLEMENT_PAYMENTS = "fct_settlement_payment"
-SETTLEMENT_TABLES = (GATEWAY_PAYMENTS, SETTLEMENTS, SETTLEMENT_ITEMS, SETTLEMENT_PAYMENTS)
+SETTLEMENT_SHARES = "fct_settlement_share"
+SETTLEMENT_TABLES = (
+    GATEWAY_PAYMENTS,
+    SETTLEMENTS,
+    SETTLEMENT_SHARES,
+    SETTLEMENT_ITEMS,
+    SETTLEMENT_PAYMENTS,
+)
 CATEGORIES = frozenset({"gateway", "settlement"})
 
 EVENT_TYPES = frozenset(
     model.event_type
-    for model in (e.GatewayPaymentCaptured, e.SettlementRecorded, e.SettlementItemized)
+    for model in (
+        e.GatewayPaymentCaptured,
+        e.SettlementRecorded,
+        e.SettlementSplit,
+        e.SettlementShared,
+    )
 )
 
 
 def prefetch_settlement(uow: WarehouseUnitOfWork, events: Sequence[EventEnvelope]) -> None:
     settlements: list[tuple[str, ...]] = []
+    shares: list[tuple[str, ...]] = []
     items: list[tuple[str, ...]] = []
+    payments: list[tuple[str, ...]] = []
     branches = [
         (ev.tenant_id, ev.payload.get("branch_id") or UNASSIGNED)
         for ev in events
@@ -47,14 +63,24 @@ def prefetch_settlement(uow: WarehouseUnitOfWork, events: Sequence[EventEnvelope
     for ev in events:
         if ev.event_type not in EVENT_TYPES or ev.category != "settlement":
             continue
-        key = (ev.tenant_id, ev.payload["provider"], ev.payload["settlement_ref"])
-        settlements.append(key)
-        for item in ev.payload.get("items", ()):
-            items.append((*key, item["item_ref"]))
-    if settlements:
-        uow.prefetch(SETTLEMENTS, settlements)
-    if items:
-        uow.prefetch(SETTLEMENT_ITEMS, items)
+        p = ev.payload
+        key = (ev.tenant_id, p["provider"], p["settlement_ref"])
+        if ev.event_type != e.SettlementShared.event_type:
+            settlements.append(key)
+            continue
+        shares.append(key)
+        refs = [item["item_ref"] for item in p["items"]] + p["withdrawn_item_refs"]
+        items += [(*key, ref) for ref in refs]
+        refs = p["payment_refs"] + p["withdrawn_payment_refs"]
+        payments += [(*key, ref) for ref in refs]
+    for table, keys in (
+        (SETTLEMENTS, settlements),
+        (SETTLEMENT_SHARES, shares),
+        (SETTLEMENT_ITEMS, items),
+        (SETTLEMENT_PAYMENTS, payments),
+    ):
+        if keys:
+            uow.prefetch(table, keys)
 
 
 def apply_settlement(uow: WarehouseUnitOfWork, event: EventEnvelope) -> None:
@@ -73,8 +99,10 @@ def apply_settlement(uow: WarehouseUnitOfWork, event: EventEnvelope) -> None:
             uow.put_row(GATEWAY_PAYMENTS, {**row, **audit})
         case e.SettlementRecorded():
             _record(uow, event.tenant_id, data, event, audit)
-        case e.SettlementItemized():
-            _itemize(uow, event.tenant_id, data, audit)
+        case e.SettlementSplit():
+            _split(uow, event.tenant_id, data, audit)
+        case e.SettlementShared():
+            _share(uow, event.tenant_id, data, audit)
 
 
 def _capture(tenant_id: str, data: e.GatewayPaymentCaptured, event: EventEnvelope) -> Row:
@@ -126,41 +154,64 @@ def _record(
             **audit,
         },
     )
-    for payment_ref in dict.fromkeys(data.payment_refs):
-        uow.put_row(
-            SETTLEMENT_PAYMENTS,
-            {
-                "tenant_id": tenant_id,
-                "provider": data.provider,
-                "settlement_ref": data.settlement_ref,
-                "payment_ref": payment_ref,
-                "settled_at": settled_at,
-                **audit,
-            },
-        )
 
 
-def _itemize(
-    uow: WarehouseUnitOfWork, tenant_id: str, data: e.SettlementItemized, audit: dict[str, Any]
+def _split(
+    uow: WarehouseUnitOfWork, tenant_id: str, data: e.SettlementSplit, audit: dict[str, Any]
 ) -> None:
+    """The payout's lines count and net, over every tenant's lines."""
     key = (tenant_id, data.provider, data.settlement_ref)
     settlement = uow.get_row(SETTLEMENTS, key)
     if settlement is None:
         raise LookupError(f"fct_settlement has no {data.settlement_ref} of {tenant_id}")
-    count = settlement["items_count"] or 0
-    net = settlement["items_net_minor"] or 0
-    # A line seen before (a fetch that lists it again) replaces its earlier self.
+    changes = {
+        "items_count": data.items_count,
+        "items_net_minor": data.items_net_minor,
+        "updated_at": audit["updated_at"],
+        "last_event_id": audit["last_event_id"],
+    }
+    uow.put_row(SETTLEMENTS, {**settlement, **changes})
+
+
+def _share(
+    uow: WarehouseUnitOfWork, tenant_id: str, data: e.SettlementShared, audit: dict[str, Any]
+) -> None:
+    """A tenant's part: what it gains (unmatched: the account's lines no payment
+    explains) and what it gives up (withdrawn: found since to be another tenant's)."""
+    key = (tenant_id, data.provider, data.settlement_ref)
+    share = {
+        "tenant_id": tenant_id,
+        "provider": data.provider,
+        "settlement_ref": data.settlement_ref,
+        "account_tenant_id": data.account_tenant_id,
+        "status": data.status,
+        "currency": data.currency,
+        "bank_reference": data.bank_reference,
+        "settled_at": data.settled_at,
+    }
+    uow.put_row(SETTLEMENT_SHARES, {**share, **audit})
+    for table, refs in (
+        (SETTLEMENT_ITEMS, data.withdrawn_item_refs),
+        (SETTLEMENT_PAYMENTS, data.withdrawn_payment_refs),
+    ):
+        for ref in refs:
+            earlier = uow.get_row(table, (*key, ref))
+            if earlier is not None:
+                uow.put_row(table, {**earlier, "withdrawn": True, **audit})
+    common = {
+        "tenant_id": tenant_id,
+        "provider": data.provider,
+        "settlement_ref": data.settlement_ref,
+        "settled_at": data.settled_at,
+        "withdrawn": False,
+        **audit,
+    }
+    unmatched = set(data.unmatched_item_refs)
     for item in data.items:
-        earlier = uow.get_row(SETTLEMENT_ITEMS, (*key, item.item_ref))
-        if earlier is None:
-            count += 1
-        net += item.net_minor - (earlier["net_minor"] if earlier else 0)
         uow.put_row(
             SETTLEMENT_ITEMS,
             {
-                "tenant_id": tenant_id,
-                "provider": data.provider,
-                "settlement_ref": data.settlement_ref,
+                **common,
                 "item_ref": item.item_ref,
                 "kind": item.kind,
                 "payment_ref": item.payment_ref,
@@ -169,11 +220,11 @@ def _itemize(
                 "tax_minor": item.tax_minor,
                 "net_minor": item.net_minor,
                 "currency": data.currency,
-                "settled_at": settlement["settled_at"],
                 "source": data.source,
-                **audit,
+                "unmatched": item.item_ref in unmatched,
             },
         )
-    changes = {"items_count": count, "items_net_minor": net}
-    changes |= {"updated_at": audit["updated_at"], "last_event_id": audit["last_event_id"]}
-    uow.put_row(SETTLEMENTS, {**settlement, **changes})
+    unmatched = set(data.unmatched_payment_refs)
+    for ref in dict.fromkeys(data.payment_refs):
+        row = {**common, "payment_ref": ref, "unmatched": ref in unmatched}
+        uow.put_row(SETTLEMENT_PAYMENTS, row)

@@ -5,10 +5,12 @@ For every deposit or payment the demo records with provider ``razorpay`` (at the
 or the front desk), the gateway captures it under a reference the command now carries
 (``provider_reference``), with Razorpay's fee (2% plus 18% GST on it) and the links in
 the payment's notes; every refund of such a payment is processed at the gateway with our
-refund id in its notes. Each tenant's captures and refunds of a day are settled two days
-later (T+2, 11:00 IST) by one ``settlement.processed`` (a day whose refunds exceed its
-takings is carried into the next settlement), whose lines are served by a
-:class:`~mymedic.testing.gateway_fake.FakeRazorpayRecon` for the settlement-detail job.
+refund id in its notes. The chain shares one Razorpay account (its owner is the demo's
+payments tenant): every tenant's captures and refunds of a day are settled two days later
+(T+2, 11:00 IST) by one ``settlement.processed`` (a day whose refunds exceed its takings
+is carried into the next settlement), whose lines are served by a
+:class:`~mymedic.testing.gateway_fake.FakeRazorpayRecon` for the settlement-detail job
+and split per tenant by the payments they pay out.
 
 Seeded, like real life: a few capture webhooks are never delivered (the settlement
 still pays them out) and a few walk-in payments are captured that nobody recorded.
@@ -78,7 +80,7 @@ def attach_gateway(commands: list[DemoCommand], *, seed: int, now: datetime) -> 
     rng = random.Random(seed * 7919 + 17)
     traffic = GatewayTraffic()
     refs: dict[tuple[str, str], str] = {}
-    days: dict[tuple[str, date], _Day] = defaultdict(_Day)
+    days: dict[date, _Day] = defaultdict(_Day)
     for command in sorted(commands, key=lambda c: c.at):
         body = command.body
         tenant = body["tenant_id"]
@@ -92,7 +94,7 @@ def attach_gateway(commands: list[DemoCommand], *, seed: int, now: datetime) -> 
                 ref, "payment", body["amount_minor"], fee=fee, tax=tax, created_at=_epoch(at)
             )
             line["method"] = body["mode"]
-            days[(tenant, at.astimezone(IST).date())].lines.append(line)
+            days[at.astimezone(IST).date()].lines.append(line)
             if rng.random() >= LOST_WEBHOOK_SHARE:
                 notes = _notes(body)
                 traffic.webhooks.append(_captured(ref, body, notes, (fee, tax), at))
@@ -110,26 +112,26 @@ def attach_gateway(commands: list[DemoCommand], *, seed: int, now: datetime) -> 
                 payment_id=payment_ref,
                 created_at=_epoch(at),
             )
-            days[(tenant, at.astimezone(IST).date())].lines.append(line)
+            days[at.astimezone(IST).date()].lines.append(line)
             traffic.webhooks.append(_refunded(refund_ref, payment_ref, body, at))
             traffic.refunds += 1
-    carried: dict[str, list[Line]] = defaultdict(list)
-    for (tenant, day), found in sorted(days.items()):
+    carried: list[Line] = []
+    for day, found in sorted(days.items()):
         settled_at = datetime.combine(day + timedelta(SETTLEMENT_DELAY_DAYS), SETTLEMENT_TIME, IST)
-        lines = carried.pop(tenant, []) + found.lines
+        lines, carried = carried + found.lines, []
         if settled_at > now:
             continue
         if sum(line["credit"] - line["debit"] for line in lines) > 0:
-            _settle(traffic, tenant, day, lines, settled_at)
+            _settle(traffic, day, lines, settled_at)
         else:  # refunds above the day's takings: deducted from the next settlement
-            carried[tenant] = lines
+            carried = lines
     traffic.webhooks.sort(key=lambda hook: hook.at)
     return traffic
 
 
 def _walk_in(
     traffic: GatewayTraffic,
-    days: dict[tuple[str, date], _Day],
+    days: dict[date, _Day],
     tenant: str,
     body: dict[str, Any],
     at: datetime,
@@ -138,7 +140,7 @@ def _walk_in(
     ref = _ref("pay", tenant, f"walk-in-{body['payment_id']}")
     amount = 50_000
     fee, tax = razorpay_fee(amount)
-    days[(tenant, at.astimezone(IST).date())].lines.append(
+    days[at.astimezone(IST).date()].lines.append(
         razorpay_line(ref, "payment", amount, fee=fee, tax=tax, created_at=_epoch(at))
     )
     notes = {"mymedic_tenant": tenant, "mymedic_branch": body["branch_id"]}
@@ -147,10 +149,8 @@ def _walk_in(
     traffic.captures += 1
 
 
-def _settle(
-    traffic: GatewayTraffic, tenant: str, day: date, lines: list[Line], settled_at: datetime
-) -> None:
-    settlement_id = _ref("setl", tenant, day.isoformat())
+def _settle(traffic: GatewayTraffic, day: date, lines: list[Line], settled_at: datetime) -> None:
+    settlement_id = _ref("setl", "account", day.isoformat())
     utr = hashlib.sha256(settlement_id.encode()).hexdigest()[:16].upper()
     traffic.recon.settle(settlement_id, utr, settled_at, lines)
     amount = sum(line["credit"] - line["debit"] for line in lines)

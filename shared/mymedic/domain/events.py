@@ -1095,6 +1095,80 @@ class SettlementItemized(EventPayload):
         return f"{self.provider}:{self.settlement_ref}"
 
 
+class SettlementShared(EventPayload):
+    """A tenant's part of a gateway settlement: the lines (or, before the settlement is
+    itemized, the listed payments) of its own payments, found through the gateway index.
+    Written in the clinic's tenant, on ``settlement:{provider}:{ref}``, by the split of
+    the settlement recorded under the account's tenant (``account_tenant_id``); the
+    account's own part also holds what no tenant's payment explains (``unmatched_*``: an
+    unknown payment, an adjustment). ``withdrawn_*`` take back from the account's part
+    lines found since to be another tenant's (their capture came late)."""
+
+    event_type: ClassVar[str] = "gateway.settlement_shared"
+    category: ClassVar[str] = "settlement"
+
+    provider: GatewayProvider
+    settlement_ref: ProviderRef
+    account_tenant_id: Identifier
+    status: ShortText
+    currency: CurrencyCode
+    settled_at: AwareDatetime
+    bank_reference: Reference | None = None
+    # Where its lines come from: the settlement's itemization, or the payments its
+    # recording listed.
+    source: Literal[
+        "razorpay_settlement_recon", "stripe_balance_transactions", "settlement_listing"
+    ] = "settlement_listing"
+    items: list[SettlementItem] = Field(default_factory=list, max_length=10_000)
+    payment_refs: list[ProviderRef] = Field(default_factory=list, max_length=10_000)
+    unmatched_item_refs: list[ProviderRef] = Field(default_factory=list, max_length=10_000)
+    unmatched_payment_refs: list[ProviderRef] = Field(default_factory=list, max_length=10_000)
+    withdrawn_item_refs: list[ProviderRef] = Field(default_factory=list, max_length=10_000)
+    withdrawn_payment_refs: list[ProviderRef] = Field(default_factory=list, max_length=10_000)
+
+    def entity_id(self) -> str:
+        return f"{self.provider}:{self.settlement_ref}"
+
+
+class SettlementSplit(EventPayload):
+    """Whom each line (``item:{item_ref}``) or listed payment (``payment:{payment_ref}``)
+    of a settlement was given to, on the account's settlement stream once every share is
+    written: ``assignments`` is the whole split as of then (``*`` for the account's
+    unmatched part). A split that differs from the latest (a capture came late, a line
+    fetched again) writes the differences as shares and a new split."""
+
+    event_type: ClassVar[str] = "gateway.settlement_split"
+    category: ClassVar[str] = "settlement"
+
+    provider: GatewayProvider
+    settlement_ref: ProviderRef
+    assignments: dict[str, str] = Field(max_length=20_000)
+    # A digest of each line as split (a line fetched again with other figures is sent
+    # to its tenant again), and the payout's lines count and net over all of them.
+    line_digests: dict[str, str] = Field(default_factory=dict, max_length=20_000)
+    items_count: int | None = Field(default=None, ge=0)
+    items_net_minor: SignedMinorUnits | None = None
+
+    def entity_id(self) -> str:
+        return f"{self.provider}:{self.settlement_ref}"
+
+
+class SettlementAwaitsPayment(EventPayload):
+    """A settlement pays out a payment no tenant is known for yet: kept, in the account's
+    tenant, on ``settlement_awaits:{provider}:{payment_ref}``, so that the payment's
+    first linked fact splits the settlement again."""
+
+    event_type: ClassVar[str] = "gateway.settlement_awaits_payment"
+    category: ClassVar[str] = "settlement_awaits"
+
+    provider: GatewayProvider
+    payment_ref: ProviderRef
+    settlement_ref: ProviderRef
+
+    def entity_id(self) -> str:
+        return f"{self.provider}:{self.payment_ref}"
+
+
 class GatewayPaymentIndexed(EventPayload):
     """Which tenant a gateway payment belongs to, kept in the payments tenant (the
     gateway account's) so that a later fact without our metadata (a Stripe refund or
@@ -1220,6 +1294,9 @@ CATALOGUE: dict[str, type[EventPayload]] = {
         SettlementRecorded,
         SettlementItemized,
         GatewayPaymentIndexed,
+        SettlementShared,
+        SettlementSplit,
+        SettlementAwaitsPayment,
         AlertRuleSet,
         AlertRuleRemoved,
         AlertSent,

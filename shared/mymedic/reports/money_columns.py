@@ -74,7 +74,8 @@ MONEY_COLUMNS: dict[str, tuple[MoneyColumn, ...]] = {
         "refund_deducted",
         "dispute_deducted",
         "adjustment_deducted",
-        "items_net",
+        "settled",
+        "unmatched_net",
         "difference",
     ),
     "rpt_branch_variance": _minor(

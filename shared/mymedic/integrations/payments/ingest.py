@@ -17,6 +17,10 @@ comes from our metadata; a fact without it (a Stripe refund or dispute) finds it
 ``gateway_index:{provider}:{payment_ref}`` of the payments tenant, written when a
 linked fact of the payment was first seen; failing that, the fact is recorded under
 the payments tenant as unmatched.
+
+A settlement is recorded under the payments tenant (the gateway account's) and split
+per clinic by the payments it pays out (:mod:`settlement_split`); a payment's first
+linked fact splits again the settlements that were waiting to learn its tenant.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid5
 
 from pydantic import BaseModel
 
@@ -47,21 +50,15 @@ from mymedic.domain.aggregates import (
 from mymedic.domain.envelope import EventEnvelope, Metadata, build_envelope
 from mymedic.domain.errors import DomainError
 from mymedic.domain.types import PaymentKind, PaymentMode
+from mymedic.integrations.payments.event_ids import payment_event_id
 from mymedic.integrations.payments.facts import GatewayFact, PaymentLink
+from mymedic.integrations.payments.settlement_split import awaiting, split_settlement
 from mymedic.integrations.stream_plan import StreamPlan
 from mymedic.ports import ConcurrencyConflict, EventIdReused, EventStore
 
 log = logging.getLogger(__name__)
 
-# Namespace of the event ids of gateway ingestion (fixed: ids must never change).
-PAYMENTS_NAMESPACE = UUID("0b6f5e0e-3c2d-4d8e-9a57-6a1f2c9d4e71")
 MAX_ATTEMPTS = 5
-
-
-def payment_event_id(tenant_id: str, provider: str, provider_event_id: str, part: str) -> str:
-    return str(
-        uuid5(PAYMENTS_NAMESPACE, "\x1f".join((tenant_id, provider, provider_event_id, part)))
-    )
 
 
 @dataclass
@@ -104,6 +101,7 @@ class PaymentIngestor:
             planned = _FactPlan(self, plan, fact, index).plan()
             if planned is None:
                 outcome.duplicates += 1
+                self._after_recorded(fact, tenant)  # finish what a killed delivery began
                 return
             try:
                 results = self.store.append_streams(tenant, plan.appends())
@@ -114,13 +112,20 @@ class PaymentIngestor:
                 continue
             if all(result.duplicate for result in results):
                 outcome.duplicates += 1
-                return
-            outcome.recorded += 1
-            outcome.applied += planned.applied
-            outcome.unmatched += planned.unmatched
-            if fact.link.tenant_id and fact.payment_ref:
-                self._index(fact, fact.link.tenant_id)
+            else:
+                outcome.recorded += 1
+                outcome.applied += planned.applied
+                outcome.unmatched += planned.unmatched
+            self._after_recorded(fact, tenant)
             return
+
+    def _after_recorded(self, fact: GatewayFact, tenant: str) -> None:
+        """Index the payment's tenant, and split the settlements that concern it. Both
+        are idempotent, so a redelivery finishes what a killed delivery began."""
+        if fact.kind == "settlement" and fact.ref:
+            split_settlement(self.store, tenant, fact.provider, fact.ref, clock=self._clock)
+        if fact.link.tenant_id and fact.payment_ref:
+            self._index(fact, fact.link.tenant_id)
 
     # --- the tenant-free index of gateway payments -----------------------------------
 
@@ -137,8 +142,20 @@ class PaymentIngestor:
         return None
 
     def _index(self, fact: GatewayFact, tenant_id: str) -> None:
-        if fact.payment_ref is None or self._indexed_tenant(fact) is not None:
+        if fact.payment_ref is None:
             return
+        if self._indexed_tenant(fact) is None:
+            self._write_index(fact, tenant_id)
+        # Settlements that paid this payment out before we knew its tenant.
+        for settlement_ref in awaiting(
+            self.store, self.payments_tenant, fact.provider, fact.payment_ref
+        ):
+            split_settlement(
+                self.store, self.payments_tenant, fact.provider, settlement_ref, clock=self._clock
+            )
+
+    def _write_index(self, fact: GatewayFact, tenant_id: str) -> None:
+        assert fact.payment_ref is not None  # noqa: S101 - checked by the caller
         payload = e.GatewayPaymentIndexed(
             provider=fact.provider, payment_ref=fact.payment_ref, tenant_id=tenant_id
         )

@@ -10,6 +10,10 @@ the settlement was recorded in, at the stream's current version, with a UUID v5 
 nothing. A provider whose API credentials are not configured is reported and left
 alone; no lines yet (the recon is published after the payout) is reported and retried
 on the next run.
+
+Each itemized settlement is then split per clinic (:mod:`settlement_split`), and so is
+every settlement whose split is missing or still has lines no tenant's payment explained
+(a split killed midway, a capture that came late): no manual step.
 """
 
 from __future__ import annotations
@@ -28,13 +32,14 @@ from mymedic.app.commands import utc_now
 from mymedic.app.event_log import every_event
 from mymedic.domain import events as e
 from mymedic.domain.envelope import EventEnvelope, Metadata, build_envelope
+from mymedic.integrations.payments.event_ids import payment_event_id
 from mymedic.integrations.payments.gateway_http import GatewayApiError, GatewayUnavailable
-from mymedic.integrations.payments.ingest import payment_event_id
 from mymedic.integrations.payments.settlement_clients import (
     RazorpayReconClient,
     SettlementLines,
     StripeBalanceClient,
 )
+from mymedic.integrations.payments.settlement_split import needs_split, split_settlement
 from mymedic.ports import ConcurrencyConflict, EventIdReused, EventStore
 from mymedic.settings import Settings
 
@@ -78,6 +83,7 @@ class DetailOutcome:
     already: int = 0  # listed its payments, or itemized by an earlier run
     failed: list[dict[str, str]] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)  # providers that were down
+    split: int = 0  # settlements whose split per clinic changed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +91,7 @@ class DetailOutcome:
             "itemized": self.itemized,
             "already": self.already,
             "failed": self.failed,
+            "split": self.split,
         }
 
 
@@ -155,7 +162,29 @@ def itemize_settlements(
             outcome.itemized += 1
         else:
             outcome.already += 1
+    outcome.split = split_pending(store, clock=clock)
     return outcome
+
+
+def split_pending(store: EventStore, *, clock: Callable[[], datetime] = utc_now) -> int:
+    """Split every settlement that needs it; how many changed."""
+    streams = sorted(
+        {
+            (envelope.tenant_id, envelope.stream_id)
+            for envelope in every_event(store)
+            if envelope.event_type == e.SettlementRecorded.event_type
+        }
+    )
+    changed = 0
+    for tenant, stream in streams:
+        history = store.read_stream(tenant, stream)
+        if not needs_split(history):
+            continue
+        data = history[0].data()
+        assert isinstance(data, e.SettlementRecorded)  # noqa: S101 - the stream's first
+        outcome = split_settlement(store, tenant, data.provider, data.settlement_ref, clock=clock)
+        changed += outcome.split
+    return changed
 
 
 def _fail(outcome: DetailOutcome, settlement: PendingSettlement, error: object) -> None:
