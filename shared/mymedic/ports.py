@@ -260,6 +260,24 @@ class Warehouse(Protocol):
         """The columns of a view or table, in order (a report's headers when it is empty)."""
         ...
 
+    def headline(
+        self,
+        view: str,
+        tenant_id: str,
+        start: date,
+        end: date,
+        *,
+        branches: Sequence[str] | None = None,
+        by: Sequence[str] = (),
+    ) -> list[Row]:
+        """The headline figures of a report view (bigquery/headlines/<view>.sql) for one
+        tenant, the rows of its date column from ``start`` to ``end`` (both included) and
+        ``branches`` (None: every branch), each computed by the warehouse at its own grain
+        over the whole range: distinct counts counted once, medians over every row,
+        rates as ratios of sums; money per currency. One row per currency (or one), or per
+        value of the ``by`` dimensions too; ordered by them."""
+        ...
+
     def fact_tenants(self) -> list[str]:
         """Every tenant the facts projection has applied events of, sorted: the tenants
         whose reports exist, however their data arrived (commands, Zoho, gateways)."""

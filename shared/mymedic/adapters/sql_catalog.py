@@ -1,4 +1,5 @@
-"""The warehouse SQL in bigquery/: table DDL, marts and report views, in BigQuery SQL.
+"""The warehouse SQL in bigquery/: table DDL, marts and report views, in BigQuery SQL,
+and the headline queries (bigquery/headlines/) that total a report over a date range.
 
 Both warehouse adapters read their SQL from here: BigQuery runs it as written, DuckDB
 through sqlglot. MERGE statements are generated from each table's key, stated once in
@@ -10,10 +11,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -115,6 +119,107 @@ def merge_sql(table: TableDef, source: str) -> str:
 
 def to_duckdb(sql: str) -> str:
     return sqlglot.transpile(sql, read="bigquery", write="duckdb")[0]
+
+
+# Headline figures: bigquery/headlines/<view>.sql, a parameterized query per report view
+# that has them (not a view: nothing is created), computing the report's totals over a
+# whole date range at their own grain (see README "Headline figures").
+HEADLINES = "headlines"
+EVERY_BRANCH = "*"
+_BY_LINE = re.compile(r"^-- by: (.+)$", re.MULTILINE)
+_RANGE_PARAMETERS = frozenset({"tenant_id", "from_date", "to_date"})
+
+
+@dataclass(frozen=True)
+class HeadlineDef:
+    """A headline query: the report view it totals, its SQL, the dimensions it may be
+    grouped by (a ``by_<dimension>`` boolean parameter each), its result columns (every
+    ``by`` dimension among them, null unless grouped by) and its parameters."""
+
+    view: str
+    sql: str
+    by: tuple[str, ...]
+    columns: tuple[str, ...]
+    parameters: frozenset[str]
+
+    @property
+    def by_branch(self) -> bool:
+        """Whether it takes a set of branches (its report has a branch per row)."""
+        return "branches" in self.parameters
+
+    @property
+    def per_currency(self) -> bool:
+        return "currency" in self.columns
+
+
+@cache
+def headline_defs(root: Path | None = None) -> dict[str, HeadlineDef]:
+    """Every headline query, by the report view it totals (its file's name)."""
+    base = root or sql_root()
+    defs: dict[str, HeadlineDef] = {}
+    for path in sorted((base / HEADLINES).glob("*.sql")):
+        defs[path.stem] = _headline_def(path.stem, path.read_text(encoding="utf-8"))
+    return defs
+
+
+def _headline_def(view: str, sql: str) -> HeadlineDef:
+    declared = _BY_LINE.findall(sql)
+    if len(declared) != 1:
+        raise ValueError(f"headline {view}: state its dimensions once, as `-- by: a, b`")
+    by = tuple(name.strip() for name in declared[0].split(","))
+    tree = sqlglot.parse_one(sql, read="bigquery")
+    parameters = frozenset(p.name for p in tree.find_all(exp.Parameter))
+    wanted = _RANGE_PARAMETERS | {f"by_{name}" for name in by}
+    if not wanted <= parameters or not parameters <= wanted | {"branches"}:
+        raise ValueError(
+            f"headline {view}: parameters {sorted(parameters)}; expected {sorted(wanted)}"
+            " and maybe branches"
+        )
+    final = next((cte for cte in tree.find_all(exp.CTE) if cte.alias_or_name == "final"), None)
+    if final is None or not isinstance(final.this, exp.Select) or final.this.is_star:
+        raise ValueError(f"headline {view}: end with `select * from final`, columns named")
+    columns = tuple(final.this.named_selects)
+    if not set(by) <= set(columns):
+        raise ValueError(f"headline {view}: a `by` dimension is not a column")
+    return HeadlineDef(view, sql, by, columns, parameters)
+
+
+def headline_parameters(
+    headline: HeadlineDef,
+    tenant_id: str,
+    start: date,
+    end: date,
+    *,
+    branches: Sequence[str] | None,
+    by: Sequence[str],
+) -> dict[str, Any]:
+    """The values of the headline's parameters, by name: the tenant, the range, the
+    branches (``*``: every branch) and a boolean per dimension it may be grouped by."""
+    unknown = [name for name in by if name not in headline.by]
+    if unknown:
+        raise ValueError(
+            f"headline {headline.view} is not grouped by {unknown}; only by {list(headline.by)}"
+        )
+    if end < start:
+        raise ValueError(f"headline {headline.view}: {end} is before {start}")
+    values: dict[str, Any] = {"tenant_id": tenant_id, "from_date": start, "to_date": end}
+    values |= {f"by_{name}": name in by for name in headline.by}
+    if branches is not None and EVERY_BRANCH not in branches:
+        if not headline.by_branch:
+            raise ValueError(f"{headline.view} has no branch: its headline covers every branch")
+        bad = [b for b in branches if not b or "," in b]
+        if bad or not branches:
+            raise ValueError(f"headline {headline.view}: no such branch ids {list(branches)}")
+        values["branches"] = ",".join(branches)
+    elif headline.by_branch:
+        values["branches"] = EVERY_BRANCH
+    return values
+
+
+def headline_order(headline: HeadlineDef, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows in the order of their dimensions and currency (nulls first)."""
+    keys = [*headline.by, *(["currency"] if headline.per_currency else [])]
+    return sorted(rows, key=lambda row: tuple((row[k] is not None, row[k] or "") for k in keys))
 
 
 # Materialized reports: ``mat_<view>`` holds the view's rows per tenant, recomputed by

@@ -64,7 +64,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -88,6 +88,9 @@ from mymedic.adapters.sql_catalog import (
     TableDef,
     fact_tenants_sql,
     facts_version_sql,
+    headline_defs,
+    headline_order,
+    headline_parameters,
     merge_sql,
     refresh_sql,
     sql_files,
@@ -112,6 +115,9 @@ _BACKOFF_SECONDS = 0.2
 
 # Legacy (REST schema) type names to the query-parameter type names.
 _PARAMETER_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT"}
+
+# A headline parameter's Python type to its query-parameter type.
+_HEADLINE_TYPES: dict[type, str] = {str: "STRING", date: "DATE", bool: "BOOL"}
 
 # Errors that mean "BigQuery could not be reached or did not answer in time". requests'
 # and urllib3's connection errors and timeouts, and the client's wait timeout
@@ -325,6 +331,33 @@ class BigQueryWarehouse:
         views = view_names() | set(self.tables)
         if sql_name not in views:
             raise KeyError(f"no warehouse view or table named {sql_name}")
+
+    def headline(
+        self,
+        view: str,
+        tenant_id: str,
+        start: date,
+        end: date,
+        *,
+        branches: Sequence[str] | None = None,
+        by: Sequence[str] = (),
+    ) -> list[Row]:
+        defs = headline_defs()
+        if view not in defs:
+            raise KeyError(f"no headline figures for {view}")
+        headline = defs[view]
+        values = headline_parameters(headline, tenant_id, start, end, branches=branches, by=by)
+        relations = set(self.tables) | set(view_names())
+        return headline_order(
+            headline,
+            self._run(
+                qualify_names(headline.sql, relations, self._prefix),
+                [
+                    ScalarQueryParameter(name, _HEADLINE_TYPES[type(value)], value)
+                    for name, value in values.items()
+                ],
+            ),
+        )
 
     def fact_tenants(self) -> list[str]:
         rows = self._run(qualify_names(fact_tenants_sql(), set(self.tables), self._prefix), [])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +17,9 @@ from mymedic.adapters.sql_catalog import (
     TableDef,
     fact_tenants_sql,
     facts_version_sql,
+    headline_defs,
+    headline_order,
+    headline_parameters,
     merge_sql,
     refresh_sql,
     sql_files,
@@ -90,6 +93,8 @@ class DuckDbUnitOfWork(KeyedRows):
 
 
 _MERGES: dict[str, str] = {}
+# Each headline query in DuckDB's SQL, translated once.
+_HEADLINE_SQL: dict[str, str] = {}
 
 
 def _duckdb_merge(table: TableDef) -> str:
@@ -214,6 +219,29 @@ class DuckDbWarehouse:
                     [sql_name],
                 ).fetchall()
             ]
+
+    def headline(
+        self,
+        view: str,
+        tenant_id: str,
+        start: date,
+        end: date,
+        *,
+        branches: Sequence[str] | None = None,
+        by: Sequence[str] = (),
+    ) -> list[Row]:
+        defs = headline_defs()
+        if view not in defs:
+            raise KeyError(f"no headline figures for {view}")
+        headline = defs[view]
+        values = headline_parameters(headline, tenant_id, start, end, branches=branches, by=by)
+        if headline.view not in _HEADLINE_SQL:
+            _HEADLINE_SQL[headline.view] = to_duckdb(headline.sql)
+        with self._lock:
+            result = self._conn.execute(_HEADLINE_SQL[headline.view], values)
+            names = [d[0] for d in result.description or ()]
+            rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        return headline_order(headline, rows)
 
     def fact_tenants(self) -> list[str]:
         with self._lock:
