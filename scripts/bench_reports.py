@@ -470,6 +470,36 @@ GENERATOR: tuple[str, ...] = (
         c.last_event_id || '-wh'
     from hist_clinician as c, range(7) as t(w), (values (480, 780), (840, 1200)) as iv(s, e)
     where w < 6 or (iv.s = 480 and hash(c.clinician_id) % 3 = 0)""",
+    # Blocked time of every clinician: three spells of leave a year (1 to 5 whole days,
+    # midnight to midnight on the branch's clock) and a monthly afternoon of training or
+    # meetings (13:00 for 2 to 5 hours); 10% of them lifted again (inactive). Some of
+    # the afternoons fall inside a leave: overlapping blocks.
+    """insert into fct_clinician_block
+    with blocks as (
+        select
+            b.branch_id, b.tz, 'cl-' || b.branch_id || '-' || c as clinician_id,
+            'leave-' || k as block_id,
+            date '2021-01-01' + cast(k * 365 // 3 + hash(b.branch_no, c, k, 90) % 100 as integer)
+                as day,
+            0 as start_minute, cast(1 + hash(b.branch_no, c, k, 91) % 5 as integer) * 1440
+                as minutes
+        from bench_branch as b, range(10) as t(c), range(15) as l(k)
+        union all
+        select
+            b.branch_id, b.tz, 'cl-' || b.branch_id || '-' || c, 'meet-' || k,
+            date '2021-01-01' + cast(k * 30 + hash(b.branch_no, c, k, 92) % 28 as integer),
+            780, cast(2 + hash(b.branch_no, c, k, 93) % 4 as integer) * 60
+        from bench_branch as b, range(10) as t(c), range(60) as m(k)
+    )
+    select
+        '{tenant}', branch_id, clinician_id, block_id,
+        timezone(tz, cast(day as timestamp) + to_minutes(start_minute)),
+        timezone(tz, cast(day as timestamp) + to_minutes(start_minute + minutes)),
+        u(hash(clinician_id, block_id), 94) >= 0.10,
+        timezone(tz, cast(day as timestamp)) - to_days(20),
+        'ev-blk-' || clinician_id || '-' || block_id
+    from blocks
+    order by day""",
     # NPS responses to ~20% of completed appointments, hours after the visit.
     """insert into fct_nps_response
     select
@@ -769,20 +799,32 @@ READS: dict[str, tuple[Read, ...]] = {
     ),
     # booked minutes by start_date; int_clinician_day (read twice: clinician days and the
     # branch's span) runs every clinician version's days from its registration (all
-    # versions and hours) to the tenant's latest appointment (all appointments).
+    # versions and hours) to the tenant's latest appointment (all appointments), and
+    # takes every active block off (all: a block may reach into the range), finding the
+    # hours of a blocked day from the versions and hours once more; room versions are
+    # read twice (the rooms, and their equipment codes).
     "utilization": (
         Read("fct_appointment", "range", why="booked_clinician: start_date"),
         Read("fct_appointment", "range", why="booked_room: start_date"),
-        Read("fct_appointment", "all", why="int_clinician_day horizon: latest start_date"),
-        Read("fct_appointment", "all", why="int_clinician_day horizon (second use)"),
-        Read("hist_clinician", "all", why="dim_clinician versions (SCD2)"),
-        Read("hist_clinician", "all", why="dim_clinician versions (second use)"),
-        Read("hist_working_hours", "all", why="hours of every version"),
-        Read("hist_working_hours", "all", why="hours of every version (second use)"),
-        Read("hist_room", "all", why="dim_room versions (SCD2)"),
-        Read("dim_branch", "all", why="unpartitioned"),
-        Read("dim_branch", "all", why="unpartitioned"),
-        Read("dim_branch", "all", why="unpartitioned"),
+        *(
+            read
+            for use in ("clinician days", "branch span")
+            for read in (
+                Read("fct_appointment", "all", why=f"{use}: horizon, latest start_date"),
+                Read("hist_clinician", "all", why=f"{use}: dim_clinician versions (SCD2)"),
+                Read("hist_clinician", "all", why=f"{use}: versions of blocked days"),
+                Read("hist_working_hours", "all", why=f"{use}: hours of every version"),
+                Read("hist_working_hours", "all", why=f"{use}: hours of blocked days"),
+                Read("fct_clinician_block", "all", why=f"{use}: blocks of every day"),
+                Read("dim_branch", "all", why=f"{use}: unpartitioned, versions"),
+                Read("dim_branch", "all", why=f"{use}: unpartitioned, versions of blocks"),
+                Read("dim_branch", "all", why=f"{use}: unpartitioned, blocks"),
+            )
+        ),
+        Read("hist_room", "all", why="dim_room versions (SCD2): rooms"),
+        Read("hist_room", "all", why="dim_room versions (SCD2): equipment"),
+        Read("dim_branch", "all", why="unpartitioned: room versions"),
+        Read("dim_branch", "all", why="unpartitioned: room versions (equipment)"),
     ),
     # day = start_date: the range's appointments only.
     "no-shows": (Read("fct_appointment", "range", why="start_date"),),

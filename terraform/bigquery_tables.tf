@@ -109,6 +109,21 @@ resource "google_bigquery_table" "fct_appointment_revenue" {
   schema              = file("${path.module}/bigquery/schemas/fct_appointment_revenue.json")
 }
 
+resource "google_bigquery_table" "fct_clinician_block" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "fct_clinician_block"
+  description         = "One row per block of a clinician's time (leave, a meeting, a training), at its latest state: start_at to end_at (end exclusive; it may span midnight and several days). A block registered again with the same block_id replaces its times; an unblock keeps the row with is_active false, so a lifted block removes nothing. The facts projection writes it from clinician.time_blocked and clinician.time_unblocked (the clinician's stream, in order); int_clinician_day takes the active blocks off the working hours. branch_id is the clinician's branch, whose time zone places the block on its days."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/fct_clinician_block.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "start_at"
+  }
+}
+
 resource "google_bigquery_table" "fct_complaint" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id

@@ -9,7 +9,9 @@ create table if not exists mat_rpt_utilization (
     day date,
     available_minutes int64,
     booked_minutes int64,
-    utilization float64
+    utilization float64,
+    working_minutes int64,
+    blocked_minutes int64
 )
 partition by day
 cluster by tenant_id, branch_id

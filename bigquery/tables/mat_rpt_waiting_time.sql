@@ -10,7 +10,9 @@ create table if not exists mat_rpt_waiting_time (
     median_lead_hours float64,
     p90_lead_hours float64,
     mean_lead_hours float64,
-    same_day_share float64
+    same_day_share float64,
+    no_shows int64,
+    median_no_show_lead_hours float64
 )
 partition by week
 cluster by tenant_id, branch_id

@@ -231,6 +231,81 @@ class WarehouseContract:
         [leakage] = warehouse.query("rpt_leakage", {"tenant_id": "t1"})
         assert (leakage["unpaid_invoices"], leakage["unpaid_invoice_minor"]) == (1, 400_000)
 
+    def test_utilization_and_waiting_time_views_run(self, warehouse: Warehouse) -> None:
+        """The views' SQL (a block's wall-clock minutes in the branch's time zone, merged
+        blocks, equipment codes split, percentiles over part of a group) on every
+        backend. c1 works Mondays 08:00-13:00 and 14:00-20:00 IST (660 minutes); on
+        Monday 2026-01-05 a 13:00-19:00 block takes 14:00-19:00 (300), one lifted takes
+        nothing; a1 (completed) and a2 (no-show) book 45 minutes each in r1, which holds
+        MRI-3T and COIL."""
+        registered = datetime(2026, 1, 1, 4, 30, tzinfo=UTC)
+        audit = {"tenant_id": "t1", "branch_id": "b1", "last_event_id": "ev-directory"}
+        branch = {
+            **audit,
+            "display_name": "Pune",
+            "city": "Pune",
+            "timezone": "Asia/Kolkata",
+            "currency": "INR",
+            "registered_at": registered,
+            "updated_at": registered,
+        }
+        _put(warehouse, "dim_branch", branch)
+        version = {**audit, "display_name": "X", "modalities": "MRI", "valid_from": registered}
+        _put(warehouse, "hist_clinician", {**version, "clinician_id": "c1"})
+        _put(warehouse, "hist_room", {**version, "room_id": "r1", "equipment": "MRI-3T,COIL"})
+        hours = {**audit, "clinician_id": "c1", "valid_from": registered, "weekday": 0}
+        _put(
+            warehouse,
+            "hist_working_hours",
+            {**hours, "start_minute": 480, "end_minute": 780},
+            {**hours, "start_minute": 840, "end_minute": 1200},
+        )
+        block = {**audit, "clinician_id": "c1", "updated_at": registered}
+        _put(
+            warehouse,
+            "fct_clinician_block",
+            {
+                **block,
+                "block_id": "afternoon",
+                "start_at": datetime(2026, 1, 5, 7, 30, tzinfo=UTC),
+                "end_at": datetime(2026, 1, 5, 13, 30, tzinfo=UTC),
+                "is_active": True,
+            },
+            {
+                **block,
+                "block_id": "lifted",
+                "start_at": datetime(2026, 1, 5, 2, 30, tzinfo=UTC),
+                "end_at": datetime(2026, 1, 5, 7, 30, tzinfo=UTC),
+                "is_active": False,
+            },
+        )
+        monday = date(2026, 1, 5)
+        a2 = {**appointment_row("a2", "p2", "no_show", monday), "booked_at": registered}
+        _put(warehouse, "fct_appointment", appointment_row("a1", "p1", "completed", monday), a2)
+
+        rows = warehouse.query(
+            "rpt_utilization", {"tenant_id": "t1"}, between=DateRange("day", monday, monday)
+        )
+        measures = ("working_minutes", "blocked_minutes", "available_minutes", "booked_minutes")
+        assert {
+            (r["subject"], r["subject_id"]): (*(r[m] for m in measures), r["utilization"])
+            for r in rows
+        } == {
+            ("clinician", "c1"): (660, 300, 360, 90, 0.25),
+            # The span of c1's time: 08:00-20:00 working, 08:00-20:00 available still.
+            ("room", "r1"): (720, 0, 720, 90, 0.125),
+            ("equipment", "MRI-3T"): (720, 0, 720, 90, 0.125),
+            ("equipment", "COIL"): (720, 0, 720, 90, 0.125),
+        }
+        [week] = warehouse.query("rpt_waiting_time", {"tenant_id": "t1"})
+        # a1 was booked at its start (AT); a2 four days ahead, 96 h, and did not come.
+        assert (week["appointments"], week["median_lead_hours"], week["same_day_share"]) == (
+            1,
+            0.0,
+            1.0,
+        )
+        assert (week["no_shows"], week["median_no_show_lead_hours"]) == (1, 96.0)
+
     def test_reset_empties_a_projection_s_tables(self, warehouse: Warehouse) -> None:
         def write(uow: WarehouseUnitOfWork) -> None:
             uow.put_row("dim_patient", patient_row("p1"))

@@ -10,7 +10,7 @@ rooms room-1 and room-2. The window is the 7 days 2026-03-03 to 2026-03-09.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -487,3 +487,42 @@ def test_only_an_admin_sets_alert_rules(platform: Platform) -> None:
     )
     assert staff.status_code == 403
     assert _send(client, "set_alert_rule", body).status_code == 201
+
+
+def test_low_utilization_does_not_fire_on_a_leave_day(
+    platform: Platform, smtp: LoopbackSmtpServer
+) -> None:
+    """clin-2 is on leave on 03-09 and nothing is booked for them. Before blocked time
+    was taken off, their 840 working minutes were all available, 0% booked: the rule
+    fired for a clinician who was not there. A day of leave has 0 available minutes now,
+    and there is nothing to say; clin-1, who worked, is still held to the rule (one MRI,
+    45 of 840 minutes, 5.4%, below 10%)."""
+    client = create_server().test_client()
+    rule = _rule("util-day", "low_utilization", subject="clinician", below_percent=10)
+    _ok(client, "set_alert_rule", branch_id="*", rule={**rule, "window_days": 1})
+    _ok(
+        client,
+        "block_clinician_time",
+        clinician_id="clin-2",
+        block_id="leave-0309",
+        start_at="2026-03-09T00:00:00+05:30",
+        end_at="2026-03-10T00:00:00+05:30",
+        reason="annual leave",
+    )
+    _book(client, "a9", "clin-1", "room-1", "2026-03-09T10:00:00")
+    mailer = _configure(platform, smtp)
+
+    result = handle_alerts_job(platform, _args(window=WINDOW), mailer=mailer)
+    assert result.status == 200, result.body
+    [message] = smtp.messages
+    text, _ = _body(message)
+    assert "clinician clin-1 at branch branch-1 was booked 45 of 840 available minutes" in text
+    assert "clin-2" not in text
+    [leave] = platform.warehouse.query(
+        "rpt_utilization", {"tenant_id": TENANT, "subject_id": "clin-2", "day": date(2026, 3, 9)}
+    )
+    assert (leave["working_minutes"], leave["blocked_minutes"], leave["available_minutes"]) == (
+        840,
+        840,
+        0,
+    )

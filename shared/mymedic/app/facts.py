@@ -4,9 +4,9 @@ fct_invoice, fct_payment, fct_refund, fct_forfeiture and fct_appointment_revenue
 ``payment_facts``; the
 gateways' captures and settlements, see ``settlement_facts``; referrals and marketing
 touches, ``acquisition_facts``; clinician and room versions, ``directory_history``;
-Google Ads cost and clicks, ``ads_facts``; alert rules, working hours, NPS responses
-and integrations' last delivery, ``alert_facts``; patient complaints,
-``complaint_facts``)."""
+clinicians' blocked time and leave, ``block_facts``; Google Ads cost and clicks,
+``ads_facts``; alert rules, working hours, NPS responses and integrations' last
+delivery, ``alert_facts``; patient complaints, ``complaint_facts``)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from mymedic.app import (
     acquisition_facts,
     ads_facts,
     alert_facts,
+    block_facts,
     complaint_facts,
     directory_history,
 )
@@ -60,6 +61,7 @@ class WarehouseFactsProjection:
         | SETTLEMENT_CATEGORIES
         | acquisition_facts.CATEGORIES
         | directory_history.CATEGORIES
+        | block_facts.CATEGORIES
         | ads_facts.CATEGORIES
         | alert_facts.CATEGORIES
         | complaint_facts.CATEGORIES
@@ -68,6 +70,7 @@ class WarehouseFactsProjection:
         *(APPOINTMENTS, PATIENTS, QUARANTINE, BRANCHES, *MONEY_TABLES, *SETTLEMENT_TABLES),
         *acquisition_facts.ACQUISITION_TABLES,
         *directory_history.HISTORY_TABLES,
+        *block_facts.BLOCK_TABLES,
         *ads_facts.ADS_TABLES,
         *alert_facts.ALERT_TABLES,
         *complaint_facts.COMPLAINT_TABLES,
@@ -86,6 +89,7 @@ class WarehouseFactsProjection:
         prefetch_settlement(uow, events)
         alert_facts.prefetch_alert_facts(uow, events)
         complaint_facts.prefetch_complaints(uow, events)
+        block_facts.prefetch_blocks(uow, events)
 
     def requires(self, event: EventEnvelope) -> Sequence[tuple[str, str]]:
         """The branch's registration (its time zone dates money) before its money."""
@@ -109,6 +113,9 @@ class WarehouseFactsProjection:
             return
         if event.event_type in complaint_facts.EVENT_TYPES:
             complaint_facts.apply_complaint(uow, event)
+            return
+        if event.event_type in block_facts.EVENT_TYPES:
+            block_facts.apply_block(uow, event)
             return
         # Put-only tables (nothing to prefetch): referrals and touches, directory
         # versions, Google Ads revisions.

@@ -44,7 +44,7 @@ REPORTS: tuple[ReportSpec, ...] = (
         "rpt_waiting_time",
         "week",
         "week",
-        "3. Waiting time: booking lead time, median and p90, by branch, modality and week",
+        "3. Waiting time: booking lead time of visits (no-shows apart), by branch, modality, week",
     ),
     ReportSpec(
         "procedure-trends",
@@ -107,7 +107,7 @@ REPORTS: tuple[ReportSpec, ...] = (
         "rpt_utilization",
         "day",
         "day",
-        "Utilization: booked vs available minutes per room and clinician and day",
+        "Utilization: booked vs available minutes per clinician, room, equipment and day",
     ),
     ReportSpec(
         "no-shows",
