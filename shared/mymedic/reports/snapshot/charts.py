@@ -20,11 +20,15 @@ WIDTH_INCHES, HEIGHT_INCHES, DPI = 9.0, 3.2, 150
 
 @dataclass(frozen=True)
 class ChartSpec:
+    """A bar per value of ``by``: the sum of an additive ``value`` over the report's rows,
+    or (``headline``) the value the warehouse computed for that bar at its own grain
+    (the report's headline grouped by ``by``: a median is never averaged here)."""
+
     title: str
     by: str
     value: str
     money: bool = False
-    weight: str | None = None  # a mean weighted by this column instead of a sum
+    headline: bool = False
     latest: str | None = None  # only the rows of the latest value of this column
 
 
@@ -32,10 +36,10 @@ CHARTS: dict[str, ChartSpec] = {
     "patient-volume": ChartSpec("Scans by month", "month", "scans"),
     "referral-source": ChartSpec("Scans by referrer type", "referrer_type", "scans"),
     "waiting-time": ChartSpec(
-        "Mean booking lead (hours) by modality",
+        "Median booking lead (hours) by modality, all visits of the window",
         "modality",
-        "mean_lead_hours",
-        weight="appointments",
+        "median_lead_hours",
+        headline=True,
     ),
     "procedure-trends": ChartSpec("Scans by modality", "modality", "scans"),
     "revenue-breakdown": ChartSpec("Paid by branch", "branch_id", "paid_minor", money=True),
@@ -53,6 +57,8 @@ CHARTS: dict[str, ChartSpec] = {
 
 
 def chart_png(report: str, rows: Sequence[Row]) -> bytes:
+    """The report's chart from ``rows``: the report's rows, or for a chart whose spec is
+    ``headline``, the headline's rows grouped by the spec's ``by``."""
     spec = CHARTS[report]
     if spec.latest is not None:
         rows = latest(rows, spec.latest)
@@ -82,16 +88,13 @@ def chart_png(report: str, rows: Sequence[Row]) -> bytes:
 def _bars(spec: ChartSpec, rows: Sequence[Row]) -> tuple[list[str], list[float], str]:
     sums: dict[tuple[str, str], float] = {}
     minors: dict[tuple[str, str], int] = {}
-    weights: dict[tuple[str, str], int] = {}
     for row in rows:
         currency = str(row.get("currency") or "") if spec.money else ""
         key = (_label(row[spec.by]), currency)
+        if spec.headline and (key in sums or key in minors):
+            raise ValueError(f"{spec.title}: the headline has two rows for {key}")
         if spec.money:
             minors[key] = minors.get(key, 0) + minor(row[spec.value])
-        elif spec.weight is not None:
-            weight = int(row[spec.weight] or 0)
-            sums[key] = sums.get(key, 0.0) + float(row[spec.value] or 0) * weight
-            weights[key] = weights.get(key, 0) + weight
         else:
             sums[key] = sums.get(key, 0.0) + float(row[spec.value] or 0)
     if spec.money:
@@ -101,8 +104,6 @@ def _bars(spec: ChartSpec, rows: Sequence[Row]) -> tuple[list[str], list[float],
         unit = currencies[0] if len(currencies) == 1 else "major units"
         return [_with_currency(key, len(currencies)) for key in keys], heights, unit
     keys = sorted(sums)
-    if spec.weight is not None:
-        return [k for k, _ in keys], [sums[k] / weights[k] if weights[k] else 0.0 for k in keys], ""
     return [k for k, _ in keys], [sums[k] for k in keys], ""
 
 

@@ -1,5 +1,6 @@
 """A snapshot's content: per chosen report, its rows for the window (of the chosen
-branches), key figures and chart; rendered once, then laid out as PDF and e-mail."""
+branches), key figures (its headline figures, computed by the warehouse for the window
+and those branches) and chart; rendered once, then laid out as PDF and e-mail."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import dataclass
 
 from mymedic.ports import Row, Warehouse
 from mymedic.reports.catalog import ReportSpec, report, run
-from mymedic.reports.snapshot.charts import chart_png
+from mymedic.reports.headlines import has_headline, headline
+from mymedic.reports.snapshot.charts import CHARTS, chart_png
 from mymedic.reports.snapshot.figures import KeyFigure, key_figures
 from mymedic.reports.snapshot.window import Window
 
@@ -48,22 +50,34 @@ def collect(
     branches: Sequence[str] = (EVERY_BRANCH,),
 ) -> Snapshot:
     """The reports' rows from the window's first day (aligned to each report's grain: a
-    monthly report shows the months the window touches) to its last."""
+    monthly report shows the months the window touches) to its last, and their headline
+    figures over the same rows."""
     sections = []
     for name in report_names:
         spec = report(name)
         columns, rows = run(warehouse, spec, tenant, window.start, window.end)
         by_branch = "branch_id" in columns
+        scope: Sequence[str] | None = None
         if by_branch and EVERY_BRANCH not in branches:
             rows = [row for row in rows if row["branch_id"] in branches]
+            scope = branches
+        figures: list[KeyFigure] = []
+        charted = rows
+        if has_headline(spec):
+            totals = headline(warehouse, spec, tenant, window.start, window.end, branches=scope)
+            figures = key_figures(spec.name, totals)
+            chart = CHARTS[spec.name]
+            if chart.headline:
+                charted = headline(
+                    warehouse,
+                    spec,
+                    tenant,
+                    window.start,
+                    window.end,
+                    branches=scope,
+                    by=[chart.by],
+                )
         sections.append(
-            ReportSection(
-                spec,
-                columns,
-                rows,
-                key_figures(spec.name, rows),
-                chart_png(spec.name, rows),
-                by_branch,
-            )
+            ReportSection(spec, columns, rows, figures, chart_png(spec.name, charted), by_branch)
         )
     return Snapshot(tenant, window, tuple(branches), sections)

@@ -1,5 +1,9 @@
-"""The few numbers a manager reads first, per report: sums of the report's rows for the
-window (money per currency, in integer minor units until it is formatted)."""
+"""The few numbers a manager reads first, per report: its headline figures for the
+window, computed by the warehouse at their own grain (``reports.headlines``), never
+added up from the report's rows here: a patient new in two modalities is one new
+patient, a median is the median of every visit of the window, a rate the ratio of the
+window's sums. Money is per currency (in integer minor units until it is formatted); a
+count of a report kept per currency is shown per currency when there are several."""
 
 from __future__ import annotations
 
@@ -18,8 +22,11 @@ class KeyFigure:
     value: str
 
 
-def key_figures(report: str, rows: Sequence[Row]) -> list[KeyFigure]:
-    return _FIGURES[report](rows)
+def key_figures(report: str, headline: Sequence[Row]) -> list[KeyFigure]:
+    """The figures of ``report`` from its headline rows (one, or one per currency); a
+    report without headline figures has none."""
+    figures = _FIGURES.get(report)
+    return figures(headline) if figures else []
 
 
 def latest(rows: Sequence[Row], column: str) -> list[Row]:
@@ -31,105 +38,123 @@ def latest(rows: Sequence[Row], column: str) -> list[Row]:
     return [row for row in rows if row[column] == last]
 
 
-def _count(rows: Sequence[Row], column: str, label: str) -> KeyFigure:
-    return KeyFigure(label, f"{sum(int(row[column] or 0) for row in rows):,}")
+def _shown(
+    rows: Sequence[Row], column: str, label: str, text: Callable[[Any], str]
+) -> list[KeyFigure]:
+    """The headline's ``column``: one figure, or one per currency when the headline has
+    several currencies (a count kept per currency is never added across them)."""
+    if not rows:
+        return [KeyFigure(label, text(None))]
+    if len(rows) == 1:
+        return [KeyFigure(label, text(rows[0][column]))]
+    return [
+        KeyFigure(f"{label} ({row.get('currency') or 'no currency'})", text(row[column]))
+        for row in rows
+    ]
+
+
+def _count(rows: Sequence[Row], column: str, label: str) -> list[KeyFigure]:
+    return _shown(rows, column, label, lambda value: f"{int(value or 0):,}")
+
+
+def _hours(rows: Sequence[Row], column: str, label: str) -> list[KeyFigure]:
+    return _shown(rows, column, label, lambda v: "none" if v is None else f"{float(v):,.1f} h")
+
+
+def _percent(rows: Sequence[Row], column: str, label: str) -> list[KeyFigure]:
+    return _shown(rows, column, label, lambda v: "none" if v is None else f"{float(v):.0%}")
+
+
+def _change(rows: Sequence[Row], column: str, label: str) -> list[KeyFigure]:
+    return _shown(rows, column, label, lambda v: "none" if v is None else f"{float(v):+.0%}")
 
 
 def _money(
-    rows: Sequence[Row], column: str, label: str, currency: str = "currency"
+    rows: Sequence[Row], column: str, label: str, *, micros: bool = False
 ) -> list[KeyFigure]:
-    totals: dict[str, int] = {}
+    shown = []
     for row in rows:
-        code = row[currency]
-        if code:
-            totals[code] = totals.get(code, 0) + minor(row[column])
-    if not totals:
-        return [KeyFigure(label, "none")]
-    return [KeyFigure(label, money(total, code)) for code, total in sorted(totals.items())]
-
-
-def _weighted(rows: Sequence[Row], column: str, weight: str) -> float | None:
-    total = sum(int(row[weight] or 0) for row in rows)
-    if total == 0:
-        return None
-    return sum(float(row[column] or 0) * int(row[weight] or 0) for row in rows) / total
+        code = row["currency"]
+        if not code:
+            continue
+        amount = micros_as_minor(row[column] or 0, code) if micros else minor(row[column])
+        shown.append(KeyFigure(label, money(amount, code)))
+    return shown or [KeyFigure(label, "none")]
 
 
 def _patient_volume(rows: Sequence[Row]) -> list[KeyFigure]:
     return [
-        _count(rows, "scans", "Scans"),
-        _count(rows, "new_patients", "New patients"),
-        _count(rows, "no_shows", "No-shows"),
-        _count(rows, "cancelled", "Cancellations"),
+        *_count(rows, "scans", "Scans"),
+        *_count(rows, "patients", "Patients scanned (each once)"),
+        *_count(rows, "new_patients", "New patients"),
+        *_count(rows, "no_shows", "No-shows"),
+        *_count(rows, "cancelled", "Cancellations"),
     ]
 
 
 def _referral_source(rows: Sequence[Row]) -> list[KeyFigure]:
     return [
-        _count(rows, "referrals", "Referrals"),
-        _count(rows, "scans", "Scans of referred patients"),
+        *_count(rows, "referrals", "Referrals"),
+        *_count(rows, "patients_referred", "Patients referred (each once)"),
+        *_count(rows, "scans", "Scans of referred patients"),
+        *_count(rows, "new_patients", "New patients from referrals"),
         *_money(rows, "revenue_minor", "Revenue from referrals"),
     ]
 
 
 def _waiting_time(rows: Sequence[Row]) -> list[KeyFigure]:
-    mean = _weighted(rows, "mean_lead_hours", "appointments")
-    same_day = _weighted(rows, "same_day_share", "appointments")
-    worst = max((float(row["p90_lead_hours"]) for row in rows), default=None)
     return [
-        _count(rows, "appointments", "Appointments"),
-        KeyFigure("Mean booking lead", _hours(mean)),
-        KeyFigure("Longest p90 lead (one branch, modality, week)", _hours(worst)),
-        KeyFigure("Booked less than 24 h ahead", _percent(same_day)),
+        *_count(rows, "appointments", "Visits (arrived or completed)"),
+        *_hours(rows, "median_lead_hours", "Median booking lead (all visits in the window)"),
+        *_hours(rows, "p90_lead_hours", "90th percentile booking lead (all visits in the window)"),
+        *_hours(rows, "mean_lead_hours", "Mean booking lead"),
+        *_percent(rows, "same_day_share", "Visits booked less than 24 h ahead"),
+        *_count(rows, "no_shows", "No-shows"),
     ]
 
 
 def _procedure_trends(rows: Sequence[Row]) -> list[KeyFigure]:
     return [
-        _count(rows, "scans", "Scans"),
-        _count(rows, "scans_last_year", "Scans, same months last year"),
+        *_count(rows, "scans", "Scans"),
+        *_count(rows, "scans_last_year", "Scans, same months last year"),
+        *_change(rows, "scans_yoy_change", "Scans, change on last year"),
         *_money(rows, "revenue_minor", "Revenue"),
     ]
 
 
 def _revenue_breakdown(rows: Sequence[Row]) -> list[KeyFigure]:
     return [
-        _count(rows, "appointments", "Appointments"),
+        *_count(rows, "appointments", "Appointments"),
         *_money(rows, "billed_minor", "Billed"),
         *_money(rows, "paid_minor", "Paid"),
         *_money(rows, "outstanding_minor", "Outstanding"),
+        *_percent(rows, "collection_rate", "Collected of billed (all visits in the window)"),
     ]
 
 
 def _google_ads(rows: Sequence[Row]) -> list[KeyFigure]:
-    costs = [
-        {"ads_currency": row["ads_currency"], "cost": micros_as_minor(row["cost_micros"] or 0, c)}
-        for row in rows
-        if (c := row["ads_currency"])
-    ]
     return [
-        *_money(costs, "cost", "Ad cost", currency="ads_currency"),
-        _count(rows, "clicks", "Clicks"),
-        _count(rows, "bookings", "Bookings"),
-        *_money(rows, "paid_revenue_minor", "Paid revenue", currency="revenue_currency"),
+        *_money(rows, "cost_micros", "Ad cost", micros=True),
+        *_count(rows, "clicks", "Clicks"),
+        *_count(rows, "bookings", "Bookings"),
+        *_money(rows, "paid_revenue_minor", "Paid revenue"),
     ]
 
 
 def _payments_by_mode(rows: Sequence[Row]) -> list[KeyFigure]:
     return [
-        _count(rows, "payments", "Payments"),
+        *_count(rows, "payments", "Payments"),
         *_money(rows, "amount_minor", "Collected"),
         *_money(rows, "deposit_minor", "Of which deposits"),
     ]
 
 
 def _receivables_aging(rows: Sequence[Row]) -> list[KeyFigure]:
-    current = latest(rows, "as_of_date")
-    as_of = f" on {_day(current[0]['as_of_date'])}" if current else ""
+    as_of = f" on {_day(rows[0]['as_of_date'])}" if rows else ""
     return [
-        _count(current, "invoices", f"Open invoices{as_of}"),
-        *_money(current, "outstanding_minor", f"Outstanding{as_of}"),
-        *_money(current, "days_over_90_minor", "Over 90 days past due"),
+        *_count(rows, "invoices", f"Open invoices{as_of}"),
+        *_money(rows, "outstanding_minor", f"Outstanding{as_of}"),
+        *_money(rows, "days_over_90_minor", "Over 90 days past due"),
     ]
 
 
@@ -144,7 +169,7 @@ def _leakage(rows: Sequence[Row]) -> list[KeyFigure]:
 
 def _settlement(rows: Sequence[Row]) -> list[KeyFigure]:
     return [
-        KeyFigure("Settlements", f"{len(rows):,}"),
+        *_count(rows, "settlements", "Settlements"),
         *_money(rows, "amount_minor", "Paid to the bank"),
         *_money(rows, "fee_minor", "Gateway fees"),
         *_money(rows, "difference_minor", "Unexplained difference"),
@@ -157,14 +182,6 @@ def _branch_variance(rows: Sequence[Row]) -> list[KeyFigure]:
         *_money(rows, "captured_minor", "Captured by gateways"),
         *_money(rows, "variance_minor", "Variance"),
     ]
-
-
-def _hours(value: float | None) -> str:
-    return "none" if value is None else f"{value:,.1f} h"
-
-
-def _percent(value: float | None) -> str:
-    return "none" if value is None else f"{value:.0%}"
 
 
 def _day(value: Any) -> str:
