@@ -6,11 +6,11 @@
 --   invoices, outstanding_minor, not_due_minor, days_0_30_minor, days_31_60_minor,
 --   days_61_90_minor, days_over_90_minor
 --                      the sums of the report's columns at that date
+-- Balances at each month end are the report's own rows (add them up per as_of_date).
 -- Parameters: tenant_id; from_date, to_date (dates, both included); branches ('*': every
--- branch, else branch ids separated by commas); by_branch_id, by_as_of_date (booleans:
--- a row per branch and currency; a row per as-of date in the range, each its own
--- balances, instead of the latest one).
--- by: branch_id, as_of_date
+-- branch, else branch ids separated by commas); by_branch_id (boolean: a row per branch
+-- and currency instead of one per currency).
+-- by: branch_id
 with scoped as (
     select *
     from rpt_receivables_aging
@@ -38,8 +38,8 @@ balances as (
         scoped.days_61_90_minor,
         scoped.days_over_90_minor
     from scoped
-    cross join latest
-    where @by_as_of_date or scoped.as_of_date = latest.as_of_date
+    inner join latest
+        on scoped.as_of_date = latest.as_of_date
 ),
 
 final as (

@@ -1,6 +1,7 @@
 """``mymedic dashboard``: the Looker Studio dashboards previewed as local HTML from the
 embedded warehouse (``--open`` shows it), or ``--links``: the Linking API URL that
-creates each one in Looker Studio over the BigQuery views."""
+creates each one in Looker Studio over the BigQuery views, or ``--custom-queries DIR``:
+the SQL of each headline data source as a Looker Studio custom query."""
 
 from __future__ import annotations
 
@@ -35,6 +36,13 @@ def dashboard(
         list[str] | None,
         typer.Option(help="Template report: ID for every dashboard or NAME=ID (repeat)."),
     ] = None,
+    custom_queries: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write each headline data source's custom query to DIR/<dashboard>/<alias>.sql"
+            " (with --project and --dataset) instead."
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Preview the dashboards as HTML, or print the URLs that create them in Looker Studio."""
@@ -43,6 +51,9 @@ def dashboard(
     dashboards = load_dashboards()
     if links:
         _print_links(dashboards, project, dataset, template_report_id or [])
+        return
+    if custom_queries is not None:
+        _write_custom_queries(dashboards, project, dataset, custom_queries)
         return
     import webbrowser
 
@@ -79,6 +90,29 @@ def _print_links(
     except ValueError as exc:
         console.print(f"[red]{exc}")
         raise typer.Exit(2) from None
+
+
+def _write_custom_queries(
+    dashboards: tuple[Dashboard, ...], project: str | None, dataset: str | None, out: Path
+) -> None:
+    from mymedic.dashboards.linking import custom_query, linking_parameters
+
+    if not project or not dataset:
+        console.print("[red]--custom-queries needs --project and --dataset")
+        raise typer.Exit(2)
+    for board in dashboards:
+        try:
+            linking_parameters(board, project, dataset)  # checks the project and dataset ids
+        except ValueError as exc:
+            console.print(f"[red]{exc}")
+            raise typer.Exit(2) from None
+        for alias, source in board.data_sources.items():
+            if source.kind != "headline":
+                continue
+            path = out / board.name / f"{alias}.sql"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(custom_query(source, f"{project}.{dataset}"), encoding="utf-8")
+            typer.echo(str(path))
 
 
 def _templates(values: list[str], names: list[str]) -> dict[str, str]:

@@ -151,6 +151,11 @@ class HeadlineDef:
     def per_currency(self) -> bool:
         return "currency" in self.columns
 
+    def columns_by(self, by: Sequence[str]) -> tuple[str, ...]:
+        """Its columns when grouped by ``by``: the other dimensions (always null then)
+        left out, so that nothing filters on them."""
+        return tuple(c for c in self.columns if c not in self.by or c in by)
+
 
 @cache
 def headline_defs(root: Path | None = None) -> dict[str, HeadlineDef]:

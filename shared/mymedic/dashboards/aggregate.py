@@ -64,6 +64,9 @@ def _value(metric: Metric, rows: Sequence[Row], currency: str | None) -> Number 
     values = [row[metric.column] for row in rows if row[metric.column] is not None]
     if metric.aggregation == "count":
         return len(values)
+    if metric.aggregation == "none" and len(rows) > 1:
+        # The model admits "none" only at the grain of the chart's source.
+        raise ValueError(f"{metric.column}: {len(rows)} rows where the chart shows one row's")
     if not values:
         return None
     if metric.money is None:
@@ -74,7 +77,7 @@ def _value(metric: Metric, rows: Sequence[Row], currency: str | None) -> Number 
         if any(minor):
             raise ValueError(f"{metric.column}: an amount without a currency")
         return None
-    if metric.aggregation == "sum":
+    if metric.aggregation in ("sum", "none"):
         total: Decimal = Decimal(sum(minor))
     elif metric.aggregation == "avg":
         total = Decimal(sum(minor)) / Decimal(len(minor))
@@ -84,7 +87,7 @@ def _value(metric: Metric, rows: Sequence[Row], currency: str | None) -> Number 
 
 
 def _plain(aggregation: str, numbers: list[Any]) -> Number:
-    if aggregation == "sum":
+    if aggregation in ("sum", "none"):
         return sum(numbers)  # type: ignore[no-any-return]
     if aggregation == "avg":
         return float(sum(numbers)) / len(numbers)

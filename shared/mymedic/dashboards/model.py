@@ -1,8 +1,12 @@
-"""A dashboard definition: data sources (alias -> rpt_ view), pages with their filter
-controls, and charts of dimensions, metrics and filters over one data source each.
+"""A dashboard definition: data sources (alias -> rpt_ view, or the headline figures of
+one), pages with their filter controls, and charts of dimensions, metrics and filters
+over one data source each.
 
-Columns are checked against the views by the tests (the model does not open a warehouse);
-the rules here are the ones a definition can break on its own."""
+Columns of a view are checked against the views by the tests (the model does not open a
+warehouse); the rules here are the ones a definition can break on its own, among them
+that a chart adds up across a view's rows only what adds up (``reports.additivity``):
+a distinct count, median, percentile, mean or rate is shown at the view's own grain or
+from a headline data source, whose figures the warehouse computes at their own grain."""
 
 from __future__ import annotations
 
@@ -14,7 +18,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Aggregation = Literal["sum", "avg", "max", "min", "count"]
+from mymedic.adapters.sql_catalog import headline_defs
+from mymedic.reports.additivity import UnknownView, ViewMeasures, view_measures
+
+# "none": the value of the one row of each group (a chart at its source's grain).
+Aggregation = Literal["sum", "avg", "max", "min", "count", "none"]
 ChartType = Literal["scorecard", "timeseries", "bar", "table", "pie"]
 FilterOp = Literal["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte"]
 Scalar = str | int | float | bool
@@ -73,6 +81,8 @@ class Chart(_Strict):
     type: ChartType
     title: str
     data_source: str
+    # What the chart shows, in a sentence under it (how a figure is computed).
+    note: str | None = None
     dimensions: list[str] = Field(default_factory=list)
     metrics: list[Metric] = Field(min_length=1)
     filters: list[Filter] = Field(default_factory=list)
@@ -160,8 +170,15 @@ class Page(_Strict):
 
 
 class DataSource(_Strict):
+    """A report view (``kind`` view: a BigQuery table data source in Looker Studio), or
+    its headline figures (``kind`` headline: bigquery/headlines/<view>.sql, a BigQuery
+    custom query with the report's date range, tenant and branches as parameters),
+    grouped by the dimensions ``by`` (none: one row per currency, or one)."""
+
     view: str
     date_column: str
+    kind: Literal["view", "headline"] = "view"
+    by: list[str] = Field(default_factory=list)
 
     @field_validator("view")
     @classmethod
@@ -169,6 +186,37 @@ class DataSource(_Strict):
         if not value.startswith("rpt_"):
             raise ValueError(f"{value}: dashboards read the rpt_ views")
         return value
+
+    @model_validator(mode="after")
+    def _headline(self) -> DataSource:
+        if self.kind == "view":
+            if self.by:
+                raise ValueError(f"{self.view}: only a headline data source is grouped by")
+            return self
+        headline = headline_defs().get(self.view)
+        if headline is None:
+            raise ValueError(f"{self.view}: no headline figures (bigquery/headlines/)")
+        unknown = [name for name in self.by if name not in headline.by]
+        if unknown:
+            raise ValueError(
+                f"{self.view}: its headline is not grouped by {unknown}; "
+                f"only by {list(headline.by)}"
+            )
+        return self
+
+    def columns(self) -> set[str] | None:
+        """A headline's columns (known from its SQL); None for a view (the warehouse's)."""
+        if self.kind == "view":
+            return None
+        return set(headline_defs()[self.view].columns_by(self.by))
+
+    def grain(self) -> set[str]:
+        """What makes one of its rows: a view's grain (its tenant aside), or the
+        dimensions a headline is grouped by and its currency."""
+        if self.kind == "view":
+            return set(view_measures(self.view).grain)
+        per_currency = headline_defs()[self.view].per_currency
+        return set(self.by) | ({"currency"} if per_currency else set())
 
 
 class Dashboard(_Strict):
@@ -200,11 +248,75 @@ class Dashboard(_Strict):
         unknown = used - set(self.data_sources)
         if unknown:
             raise ValueError(f"{self.name}: no data source {sorted(unknown)}")
+        for page in self.pages:
+            for control in page.controls:
+                source = self.data_sources.get(control.data_source or "")
+                if source is not None and source.kind != "view":
+                    raise ValueError(f"{control.id}: a drop-down lists a view's values")
         for chart in charts:
             source = self.data_sources[chart.data_source]
             if chart.type == "timeseries" and chart.dimensions[0] != source.date_column:
                 raise ValueError(f"{chart.id}: a time series runs on {source.date_column}")
+            _adds_only_what_adds_up(chart, source)
         return self
+
+
+def _adds_only_what_adds_up(chart: Chart, source: DataSource) -> None:
+    """Refuse a chart that aggregates across rows of its source what does not add up:
+    across a view's rows only additive measures are summed (semi-additive ones within
+    each value of their as-of column), and counted; anything else is shown at the
+    source's grain (the chart groups by all of it: one row per group), where every
+    aggregation is the row's own value. A headline data source is always shown at its
+    grain."""
+    columns = source.columns()
+    if columns is not None:
+        unknown = chart.columns() - columns
+        if unknown:
+            raise ValueError(f"{chart.id}: the headline of {source.view} has no {sorted(unknown)}")
+    try:
+        grain = source.grain()
+    except UnknownView as exc:
+        raise ValueError(f"{chart.id}: {exc.args[0]}") from None
+    grouped = set(chart.dimensions) | ({chart.currency_column} if chart.currency_column else set())
+    if grain <= grouped:
+        return
+    missing = ", ".join(sorted(grain - grouped))
+    if source.kind == "headline":
+        raise ValueError(
+            f"{chart.id}: the headline of {source.view} by {source.by or 'nothing'} has a row"
+            f" per {', '.join(sorted(grain))}: group the chart by {missing} too"
+        )
+    measures = view_measures(source.view)
+    for metric in chart.metrics:
+        refused = _refusal(metric, measures, grouped)
+        if refused:
+            raise ValueError(
+                f"{chart.id}: {metric.aggregation} of {source.view}.{metric.column} across its"
+                f" rows (one per {', '.join(measures.grain)}; this chart does not group by"
+                f" {missing}) {refused}. Show it at the view's grain or from a headline data"
+                " source, which the warehouse computes at its own grain"
+            )
+
+
+def _refusal(metric: Metric, measures: ViewMeasures, grouped: set[str]) -> str | None:
+    """Why ``metric`` may not aggregate several rows of the view, or None."""
+    column, aggregation = metric.column, metric.aggregation
+    if aggregation == "count":
+        return None
+    if aggregation == "none":
+        return "shows one row's value where there are several"
+    if column in measures.non_additive:
+        return f"adds what does not add: it is {measures.non_additive[column]}"
+    if column in measures.semi_additive:
+        per = measures.semi_additive[column]
+        if aggregation == "sum" and set(per) <= grouped:
+            return None
+        return f"adds a balance across {', '.join(per)} (group the chart by it)"
+    if column in measures.additive:
+        if aggregation == "sum":
+            return None
+        return "takes the mean or an extreme of rows whose size depends on how the view is cut"
+    return "is not a measure the view declares (mymedic/reports/additivity.py)"
 
 
 def definitions_root() -> Path:

@@ -2,7 +2,12 @@
 dashboard page and tenant (``<out>/<dashboard>/<tenant>/<page>.html``), each chart drawn
 for every branch, and ``<out>/index.html`` linking them; or one dashboard of one tenant
 as a single document (``render_dashboard``), as ``mymedic serve`` answers it. Nothing is
-fetched at view time."""
+fetched at view time.
+
+A chart over a view aggregates the view's rows; a chart over a headline data source shows
+the report's headline figures, computed by the warehouse (``Warehouse.headline``) for
+the tenant, each branch (the branch select's variants) and the range the date control
+states: every date the report has for the tenant."""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ import hashlib
 import re
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -26,7 +32,7 @@ from mymedic.dashboards.html import (
     scorecard_html,
     table_html,
 )
-from mymedic.dashboards.model import Chart, Dashboard, Page, load_dashboards
+from mymedic.dashboards.model import Chart, Dashboard, DataSource, Page, load_dashboards
 from mymedic.dashboards.svg import chart_svg
 from mymedic.ports import Row, Warehouse
 
@@ -46,7 +52,7 @@ def write_preview(
     data = _rows(warehouse, views, tenants)
     branched = {view for view in views if "branch_id" in warehouse.columns(view)}
     plan = {d.name: list(tenants) if tenants else _tenants_of(d, data) for d in chosen}
-    site = _Site(chosen, plan, data, branched)
+    site = _Site(chosen, plan, data, branched, warehouse)
     out_dir.mkdir(parents=True, exist_ok=True)
     for dashboard in chosen:
         shutil.rmtree(out_dir / dashboard.name, ignore_errors=True)
@@ -81,7 +87,7 @@ def render_dashboard(
     views = sorted({source.view for source in dashboard.data_sources.values()})
     data = _rows(warehouse, views, [tenant])
     branched = {view for view in views if "branch_id" in warehouse.columns(view)}
-    site = _Site((dashboard,), {dashboard.name: [tenant]}, data, branched)
+    site = _Site((dashboard,), {dashboard.name: [tenant]}, data, branched, warehouse)
     query = urlencode({"tenant": tenant})
     every = {alias for page in dashboard.pages for alias in _aliases(page)}
     branches = site.branches(dashboard, every, tenant)
@@ -146,9 +152,44 @@ class _Site:
     plan: dict[str, list[str]]  # dashboard -> its tenants
     data: Rows
     branched: set[str]  # views with a branch_id
+    warehouse: Warehouse
+    # (view, by, tenant, branch or "") -> headline rows, each computed once
+    headlines: dict[tuple[str, tuple[str, ...], str, str], list[Row]] = field(default_factory=dict)
 
-    def rows(self, dashboard: Dashboard, alias: str, tenant: str) -> list[Row]:
-        return self.data[dashboard.data_sources[alias].view].get(tenant, [])
+    def view_rows(self, source: DataSource, tenant: str) -> list[Row]:
+        return self.data[source.view].get(tenant, [])
+
+    def rows(self, dashboard: Dashboard, alias: str, tenant: str, branch: str = "") -> list[Row]:
+        """What a chart over ``alias`` draws: the view's rows (of ``branch``, "": every
+        branch), or the headline the warehouse computes for them."""
+        source = dashboard.data_sources[alias]
+        if source.kind == "headline":
+            return self.headline(source, tenant, branch)
+        rows = self.view_rows(source, tenant)
+        return [row for row in rows if str(row["branch_id"]) == branch] if branch else rows
+
+    def headline(self, source: DataSource, tenant: str, branch: str) -> list[Row]:
+        key = (source.view, tuple(source.by), tenant, branch)
+        if key not in self.headlines:
+            span = self.span(source, tenant)
+            self.headlines[key] = (
+                self.warehouse.headline(
+                    source.view,
+                    tenant,
+                    *span,
+                    branches=[branch] if branch else None,
+                    by=source.by,
+                )
+                if span
+                else []
+            )
+        return self.headlines[key]
+
+    def span(self, source: DataSource, tenant: str) -> tuple[date, date] | None:
+        """Every date of the report for the tenant: what the date control states."""
+        days = [row[source.date_column] for row in self.view_rows(source, tenant)]
+        days = [day for day in days if day]
+        return (min(days), max(days)) if days else None
 
     def branches(self, dashboard: Dashboard, aliases: set[str], tenant: str) -> list[str]:
         return sorted(
@@ -156,7 +197,7 @@ class _Site:
                 str(row["branch_id"])
                 for alias in aliases
                 if dashboard.data_sources[alias].view in self.branched
-                for row in self.rows(dashboard, alias, tenant)
+                for row in self.view_rows(dashboard.data_sources[alias], tenant)
             }
         )
 
@@ -178,16 +219,16 @@ class _Site:
         return page_html(frame, figures)
 
     def figure(self, dashboard: Dashboard, chart: Chart, tenant: str, branches: list[str]) -> str:
-        rows = self.rows(dashboard, chart.data_source, tenant)
+        alias = chart.data_source
         salt = f"{dashboard.name}-{chart.id}"
-        if dashboard.data_sources[chart.data_source].view not in self.branched:
-            content = _content(chart, rows, salt)
-            return figure_html(chart, [("", content)], "Every branch: this view has no branch")
-        variants = [("", _content(chart, rows, salt))]
+        variants = [("", _content(chart, self.rows(dashboard, alias, tenant), salt))]
+        if dashboard.data_sources[alias].view not in self.branched:
+            notes = [chart.note, "Every branch: this view has no branch"]
+            return figure_html(chart, variants, " ".join(n for n in notes if n))
         for branch in branches:
-            mine = [row for row in rows if str(row["branch_id"]) == branch]
+            mine = self.rows(dashboard, alias, tenant, branch)
             variants.append((branch, _content(chart, mine, f"{salt}-{branch}")))
-        return figure_html(chart, variants, None)
+        return figure_html(chart, variants, chart.note)
 
     def dashboard_links(self, current: Dashboard, tenant: str) -> list[Link]:
         links = [Link("All dashboards", "../../index.html")]
@@ -206,10 +247,9 @@ class _Site:
         shown = set()
         for alias in aliases:
             source = dashboard.data_sources[alias]
-            rows = self.rows(dashboard, alias, tenant)
-            days = [row[source.date_column] for row in rows if row[source.date_column]]
-            span = f"{key_text(min(days))} to {key_text(max(days))}" if days else "no data"
-            shown.add(f"{source.view}.{source.date_column} {span}")
+            span = self.span(source, tenant)
+            days = f"{key_text(span[0])} to {key_text(span[1])}" if span else "no data"
+            shown.add(f"{source.view}.{source.date_column} {days}")
         return sorted(shown)
 
 
