@@ -106,7 +106,7 @@ def _write_patient_volume(platform: Any, out: Path) -> Path:
     reports.mkdir(parents=True, exist_ok=True)
     csv_path = reports / f"{view}.csv"
     csv_path.write_text(to_csv(for_people(view, columns, rows)), encoding="utf-8")
-    _print_patient_volume(rows)
+    _print_patient_volume(platform.warehouse, rows)
     return csv_path
 
 
@@ -232,21 +232,18 @@ def _close_the_books(platform: Any, commands: list[Any], out: Path) -> None:
     typer.echo(f"reconciliation: {path}")
 
 
-def _print_patient_volume(rows: list[dict[str, Any]]) -> None:
-    totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0] * 6)
-    for row in rows:
-        key = (row["tenant_id"], row["branch_id"], row["month"].strftime("%Y-%m"))
-        for i, column in enumerate(
-            ("scans", "patients", "new_patients", "returning_patients", "cancelled", "no_shows")
-        ):
-            totals[key][i] += row[column]
+def _print_patient_volume(warehouse: Any, rows: list[dict[str, Any]]) -> None:
+    """Report 1 by branch and month, every modality together: its headline figures
+    grouped by branch and month (a patient seen in two modalities is one patient), never
+    the report's rows added up."""
+    columns = ("scans", "patients", "new_patients", "returning_patients", "cancelled", "no_shows")
     table = Table(title="Report 1: patient volume by branch and month (all modalities)")
     for column in (
         "tenant",
         "branch",
         "month",
         "scans",
-        "patients*",
+        "patients",
         "new",
         "returning",
         "cancelled",
@@ -255,11 +252,15 @@ def _print_patient_volume(rows: list[dict[str, Any]]) -> None:
         table.add_column(
             column, justify="right" if column[0] in "spnrc" and column != "tenant" else "left"
         )
-    for (tenant, branch, month), values in sorted(totals.items()):
-        table.add_row(tenant, branch, month, *(str(v) for v in values))
-    wide = Console(width=120)
-    wide.print(table)
-    wide.print("* patients summed over modalities: a patient seen in two modalities counts twice")
+    for tenant in sorted({row["tenant_id"] for row in rows}):
+        months = [row["month"] for row in rows if row["tenant_id"] == tenant]
+        by_branch = warehouse.headline(
+            "rpt_patient_volume", tenant, min(months), max(months), by=["branch_id", "month"]
+        )
+        for line in sorted(by_branch, key=lambda r: (r["branch_id"], r["month"])):
+            month = line["month"].strftime("%Y-%m")
+            table.add_row(tenant, line["branch_id"], month, *(str(line[c]) for c in columns))
+    Console(width=120).print(table)
 
 
 SNAPSHOT_REPORTS = ("patient-volume", "revenue-breakdown", "waiting-time", "leakage")
