@@ -88,6 +88,19 @@ def test_every_shipped_dashboard_loads() -> None:
             "a share",
         ),
         (
+            {
+                "type": "timeseries",
+                "data_source": "wait",
+                "dimensions": ["week"],
+                "metrics": _metric("median_lead_hours", "none"),
+                "filters": [
+                    {"column": "branch_id", "op": "eq", "value": "b1"},
+                    {"column": "modality", "op": "in", "value": ["MRI", "CT"]},
+                ],
+            },
+            "does not group by modality",
+        ),
+        (
             {"data_source": "wait", "metrics": _metric("appointments", "avg")},
             "the mean or an extreme",
         ),
@@ -145,6 +158,17 @@ def test_the_model_refuses_adding_what_does_not_add(chart: dict[str, Any], reaso
             "data_source": "aging",
             "dimensions": ["as_of_date"],
             "metrics": _metric("outstanding_minor", "sum", money={"currency_column": "currency"}),
+        },
+        # The weekly medians of one branch and modality, fixed by the chart's filters.
+        {
+            "type": "timeseries",
+            "data_source": "wait",
+            "dimensions": ["week"],
+            "metrics": _metric("median_lead_hours", "none"),
+            "filters": [
+                {"column": "branch_id", "op": "eq", "value": "b1"},
+                {"column": "modality", "op": "eq", "value": "MRI"},
+            ],
         },
         {"data_source": "vol_totals", "metrics": _metric("new_patients", "none")},
         {

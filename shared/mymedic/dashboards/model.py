@@ -265,9 +265,9 @@ def _adds_only_what_adds_up(chart: Chart, source: DataSource) -> None:
     """Refuse a chart that aggregates across rows of its source what does not add up:
     across a view's rows only additive measures are summed (semi-additive ones within
     each value of their as-of column), and counted; anything else is shown at the
-    source's grain (the chart groups by all of it: one row per group), where every
-    aggregation is the row's own value. A headline data source is always shown at its
-    grain."""
+    source's grain (the chart groups by all of it, or keeps it at one value with an
+    ``eq`` filter: one row per group), where every aggregation is the row's own value. A
+    headline data source is always shown at its grain."""
     columns = source.columns()
     if columns is not None:
         unknown = chart.columns() - columns
@@ -278,6 +278,9 @@ def _adds_only_what_adds_up(chart: Chart, source: DataSource) -> None:
     except UnknownView as exc:
         raise ValueError(f"{chart.id}: {exc.args[0]}") from None
     grouped = set(chart.dimensions) | ({chart.currency_column} if chart.currency_column else set())
+    # A column the chart keeps at one value (its own filter, not a page control that may
+    # be cleared) is as good as grouped by: the median of one branch and modality's weeks.
+    grouped |= {rule.column for rule in chart.filters if rule.op == "eq"}
     if grain <= grouped:
         return
     missing = ", ".join(sorted(grain - grouped))
