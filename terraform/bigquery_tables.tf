@@ -103,7 +103,7 @@ resource "google_bigquery_table" "fct_appointment_revenue" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "fct_appointment_revenue"
-  description         = "The money of an appointment, per currency, kept up to date by the projection on every payment, refund and invoice of it (int_appointment_revenue defines the measures), in integer minor units of currency: prepaid_minor           appointment-source payments (deposits, payments taken on the appointment) net of their refunds; invoiced_minor          what its invoices bill; paid_minor              every payment of the appointment and its invoices, net of every refund; paid_on_invoices_minor  the invoice-source payments net of their refunds; payer_type              that of the latest invoice (latest_invoice_at, its issue instant; null: no invoice). A payment, refund or invoice written again (a later fact of the same id) replaces its earlier amount, so a replay leaves the sums as they were."
+  description         = "The money of an appointment, per currency, kept up to date by the projection on every payment, refund and invoice of it (int_appointment_revenue defines the measures), in integer minor units of currency: prepaid_minor           appointment-source payments (deposits, payments taken on the appointment) net of their refunds; invoiced_minor          what its invoices bill; paid_minor              every payment of the appointment and its invoices, net of every refund; paid_on_invoices_minor  the invoice-source payments net of their refunds; credited_minor          the credit notes of its invoices (null in a row written before credit notes were kept: none); payer_type              that of the latest invoice (latest_invoice_at, its issue instant; null: no invoice). A payment, refund, credit note or invoice written again (a later fact of the same id) replaces its earlier amount, so a replay leaves the sums as they were."
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/fct_appointment_revenue.json")
@@ -136,6 +136,21 @@ resource "google_bigquery_table" "fct_complaint" {
   time_partitioning {
     type  = "DAY"
     field = "opened_at"
+  }
+}
+
+resource "google_bigquery_table" "fct_credit_note" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "fct_credit_note"
+  description         = "One row per credit note applied to an invoice, in integer minor units: part of what the invoice billed is no longer owed (a partial service, a goodwill discount, a refund the clinic does not claim back). origin says where it was issued: 'console' (the issue_credit_note command), 'zoho_books' (a Books credit note, one row per invoice it was applied to) or 'refund' (a gateway refund under the tenant's billing policy; refund_id names it). Its reason is personal free text and never reaches the warehouse. credited_date is the calendar date of credited_at in the branch's time zone (as fct_payment's paid_date). Every report dates credit notes by it."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/fct_credit_note.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "credited_date"
   }
 }
 
@@ -263,7 +278,7 @@ resource "google_bigquery_table" "fct_settlement" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "fct_settlement"
-  description         = "One row per gateway settlement (a Razorpay settlement, a Stripe payout) to the clinic's bank, under the tenant of the gateway account, in integer minor units of its currency: amount_minor is what reached the bank, fee_minor (including tax_minor) what the gateway says it kept, null when it did not say. settled_at is when the gateway says the money arrives (Stripe's arrival_date), or else when it reported the settlement. items_count and items_net_minor (the sum of the lines' signed net) are null until the settlement is itemized (fct_settlement_item)."
+  description         = "One row per gateway settlement (a Razorpay settlement, a Stripe payout) to the clinic's bank, under the tenant of the gateway account, in integer minor units of its currency: amount_minor is what reached the bank, fee_minor (including tax_minor) what the gateway says it kept, null when it did not say. settled_at is when the gateway says the money arrives (Stripe's arrival_date), or else when it reported the settlement. items_count and items_net_minor (the sum of every line's signed net, whichever tenant it is split to) are null until the settlement is itemized. Its lines are split per tenant by the payments they pay out (fct_settlement_share)."
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/fct_settlement.json")
@@ -278,7 +293,7 @@ resource "google_bigquery_table" "fct_settlement_item" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "fct_settlement_item"
-  description         = "One row per line of an itemized settlement, in integer minor units of the settlement's currency: kind payment (a capture it pays out, payment_ref naming it), refund or dispute (deducted from it, payment_ref naming the payment), adjustment or other. amount_minor is the line's own amount, fee_minor (including tax_minor) the gateway's fee on it, net_minor what the line adds to the settlement (negative for a deduction). settled_at is the settlement's (fct_settlement.settled_at)."
+  description         = "One row per line of an itemized settlement, under the tenant whose payment it is (fct_settlement_share): kind payment (a capture it pays out, payment_ref naming it), refund or dispute (deducted from it, payment_ref naming the payment), adjustment or other; in integer minor units of the settlement's currency. amount_minor is the line's own amount, fee_minor (including tax_minor) the gateway's fee on it, net_minor what the line adds to the settlement (negative for a deduction). settled_at is the settlement's (fct_settlement.settled_at). A line no tenant's payment explains (an unknown payment, an adjustment) is the gateway account's tenant's, with unmatched true; withdrawn is true once it was found to be another tenant's (its capture came late): a withdrawn line counts for nobody here. Both null in a row written before settlements were split: false."
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/fct_settlement_item.json")
@@ -293,10 +308,25 @@ resource "google_bigquery_table" "fct_settlement_payment" {
   #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "fct_settlement_payment"
-  description         = "One row per gateway payment a settlement says it pays out when it is recorded (its payment_refs: a Razorpay settlement whose payment ids were joined in), before or without its itemization. int_gateway_payment takes a capture's settlement from here or from the settlement's payment lines (fct_settlement_item)."
+  description         = "One row per gateway payment a settlement says it pays out when it is recorded (its payment_refs: a Razorpay settlement whose payment ids were joined in), before or without its itemization, under the tenant whose payment it is (as fct_settlement_item; unmatched and withdrawn likewise). int_gateway_payment takes a capture's settlement from here or from the settlement's payment lines."
   deletion_protection = true
   labels              = local.labels
   schema              = file("${path.module}/bigquery/schemas/fct_settlement_payment.json")
+
+  time_partitioning {
+    type  = "DAY"
+    field = "settled_at"
+  }
+}
+
+resource "google_bigquery_table" "fct_settlement_share" {
+  #checkov:skip=CKV_GCP_80:Google-managed encryption at rest; a CMEK key per region is not required for this pseudonymous warehouse (add kms_key_name to opt in)
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "fct_settlement_share"
+  description         = "One row per tenant and gateway settlement it has a part in: the settlement (a Razorpay settlement, a Stripe payout) recorded under the gateway account's tenant (account_tenant_id) pays out this tenant's payments, whose lines are this tenant's rows of fct_settlement_item (or, before the settlement is itemized, its rows of fct_settlement_payment). status, currency, bank_reference (the UTR at Razorpay) and settled_at are the settlement's, as the account's fct_settlement row has them."
+  deletion_protection = true
+  labels              = local.labels
+  schema              = file("${path.module}/bigquery/schemas/fct_settlement_share.json")
 
   time_partitioning {
     type  = "DAY"

@@ -112,7 +112,7 @@ resource "google_bigquery_table" "int_appointment_revenue" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "int_appointment_revenue"
-  description         = "THE definition of an appointment's revenue, used by every report (in integer minor units of the appointment's currency; one row per appointment that has any money): prepaid_minor      deposits and payments taken on the appointment itself (portal, front desk), net of their refunds; invoiced_minor     what its invoices bill (the balance after what was prepaid); billed_minor       prepaid_minor + invoiced_minor: the appointment's charge; paid_minor         every payment of the appointment and its invoices, net of every refund and chargeback to date (a refund made after month end lowers the month of the service, not the month of the refund); outstanding_minor  invoiced less what was paid against the invoices (never < 0). Revenue belongs to the appointment: reports place it on the appointment's own calendar day (fct_appointment.start_date), so a late payment or refund restates that month. payer_type is that of the appointment's latest invoice (null: no invoice). An appointment with money in several currencies has a row per currency. The sums are kept per appointment by the projection (fct_appointment_revenue), on every payment, refund and invoice, so that no report aggregates all of them."
+  description         = "THE definition of an appointment's revenue, used by every report (in integer minor units of the appointment's currency; one row per appointment that has any money): prepaid_minor      deposits and payments taken on the appointment itself (portal, front desk), net of their refunds; invoiced_minor     what its invoices bill (the balance after what was prepaid); credited_minor     the credit notes against its invoices: billed, no longer owed; billed_minor       prepaid_minor + invoiced_minor: the appointment's charge, before credit notes (billed_minor - credited_minor is what it earns); paid_minor         every payment of the appointment and its invoices, net of every refund and chargeback to date (a refund made after month end lowers the month of the service, not the month of the refund); outstanding_minor  invoiced - credited - paid against the invoices net of their refunds (never < 0): what payers still owe. A refund with no credit note is owed again (the payer got the money back, the invoice still bills it); a refund the clinic does not claim back carries a credit note (issue_credit_note, a Zoho Books credit note, or the tenant's billing policy for gateway refunds). Revenue belongs to the appointment: reports place it on the appointment's own calendar day (fct_appointment.start_date), so a late payment or refund restates that month. payer_type is that of the appointment's latest invoice (null: no invoice). An appointment with money in several currencies has a row per currency. The sums are kept per appointment by the projection (fct_appointment_revenue), on every payment, refund, credit note and invoice, so that no report aggregates all of them."
   deletion_protection = false
   labels              = local.labels
 
@@ -151,6 +151,26 @@ resource "google_bigquery_table" "int_clinician_day" {
 }
 
 # marts
+resource "google_bigquery_table" "int_credit_note" {
+  #checkov:skip=CKV_GCP_80:a view stores no data to encrypt
+  #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
+  dataset_id          = google_bigquery_dataset.warehouse.dataset_id
+  table_id            = "int_credit_note"
+  description         = "fct_credit_note with credited_date: the calendar date of credited_at in the branch's time zone (UTC for a branch the warehouse does not know), as the projection stored it with the row (the UTC date for a row written without it). Every report dates credit notes by it, never by the UTC date."
+  deletion_protection = false
+  labels              = local.labels
+
+  view {
+    query          = templatefile("${path.module}/bigquery/views/int_credit_note.sql", { project = var.project_id, dataset = var.bigquery_dataset })
+    use_legacy_sql = false
+  }
+
+  depends_on = [
+    google_bigquery_table.fct_credit_note,
+  ]
+}
+
+# marts
 resource "google_bigquery_table" "int_forfeiture" {
   #checkov:skip=CKV_GCP_80:a view stores no data to encrypt
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
@@ -176,7 +196,7 @@ resource "google_bigquery_table" "int_gateway_payment" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "int_gateway_payment"
-  description         = "fct_gateway_payment with: captured_date, as the projection stored it: the calendar date of captured_at in the branch's time zone (UTC for 'unassigned' or a branch the warehouse does not know; the UTC date for a row written without it); settlement_ref, settled_at: the settlement that pays the capture out, from its payment lines (fct_settlement_item, kind 'payment') or the payments it listed when recorded (fct_settlement_payment); the earliest if several do; null until one does. A settlement is kept under the gateway account's tenant and a capture under the clinic's, so they are matched by provider and payment ref (unique at the gateway)."
+  description         = "fct_gateway_payment with: captured_date, as the projection stored it: the calendar date of captured_at in the branch's time zone (UTC for 'unassigned' or a branch the warehouse does not know; the UTC date for a row written without it); settlement_ref, settled_at: the settlement that pays the capture out, from the tenant's payment lines (fct_settlement_item, kind 'payment') or the payments it listed when recorded (fct_settlement_payment); the earliest if several do; null until one does. A settlement is split per tenant by the payments it pays out, so a capture and its settlement line are in the same tenant, matched by provider and payment ref."
   deletion_protection = false
   labels              = local.labels
 
@@ -324,7 +344,7 @@ resource "google_bigquery_table" "rpt_leakage" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "rpt_leakage"
-  description         = "Revenue leakage per tenant, branch, currency and month (the branch's calendar), in integer minor units (never summed across currencies). Each measure is dated by its own fact, and \"received\" for an appointment is every payment on it (appointment and invoice payments alike, fct_payment.appointment_id) less every refund of those: unbilled: completed appointments (month of start_date) with no invoice and nothing received: how many, and their price_minor. underpaid: completed appointments with no invoice and something, but less than the price, received: how many, and price_minor - received. unpaid invoices: invoices (month of issue) with a balance today (amount_minor - every payment + every refund above zero): how many, and the balance. Their age is rpt_receivables_aging's. refunds: every refund of an appointment or invoice payment (month refunded). forfeitures: deposits kept under the cancellation policy (month forfeited). Cancelled and no-show appointments are never unbilled: their money is the deposits, refunded (refunds) or kept (forfeitures). Booked appointments not yet completed are not leakage yet."
+  description         = "Revenue leakage per tenant, branch, currency and month (the branch's calendar), in integer minor units (never summed across currencies). Each measure is dated by its own fact, and \"received\" for an appointment is every payment on it (appointment and invoice payments alike, fct_payment.appointment_id) less every refund of those: unbilled: completed appointments (month of start_date) with no invoice and nothing received: how many, and their price_minor. underpaid: completed appointments with no invoice and something, but less than the price, received: how many, and price_minor - received. unpaid invoices: invoices (month of issue) with a balance today above zero: amount_minor - its credit notes - its payments + their refunds (billed - credited - paid net of refunds, as int_appointment_revenue's outstanding): how many, and the balance. A refund with no credit note leaves the invoice owed again, and it is counted here; with a credit note it is not. Their age is rpt_receivables_aging's. refunds: every refund of an appointment or invoice payment (month refunded). credit notes: what credit notes took off invoices (month credited). forfeitures: deposits kept under the cancellation policy (month forfeited). Cancelled and no-show appointments are never unbilled: their money is the deposits, refunded (refunds) or kept (forfeitures). Booked appointments not yet completed are not leakage yet."
   deletion_protection = false
   labels              = local.labels
 
@@ -335,10 +355,12 @@ resource "google_bigquery_table" "rpt_leakage" {
 
   depends_on = [
     google_bigquery_table.fct_appointment,
+    google_bigquery_table.fct_credit_note,
     google_bigquery_table.fct_invoice,
     google_bigquery_table.fct_payment,
     google_bigquery_table.fct_refund,
     google_bigquery_table.int_appointment_revenue,
+    google_bigquery_table.int_credit_note,
     google_bigquery_table.int_forfeiture,
     google_bigquery_table.int_invoice,
     google_bigquery_table.int_refund,
@@ -454,7 +476,7 @@ resource "google_bigquery_table" "rpt_receivables_aging" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "rpt_receivables_aging"
-  description         = "Receivables aging: what payers still owe on invoices, per tenant, branch, currency and as-of date, in integer minor units (never summed across currencies). The balance of an invoice as of a date D (to the end of that day, on the branch's calendar): amount_minor - its payments paid on or before D + its refunds made on or before D. An invoice counts as of D when it was issued on or before D and its balance is above zero. Payments taken against an appointment without an invoice are not receivables (see rpt_leakage for what was never billed). Age counts from due_on, not from the issue date: days_past_due = D - due_on. The payer's terms (self-pay on the day, an insurer's 30 or 60 days) are in due_on, so an invoice is only aged once it is overdue. Buckets: not_due (D before due_on), 0-30 (due on D, up to 30 days overdue), 31-60, 61-90 and over 90 days past due_on. As-of dates: the last day of every complete month from the month of the first invoice, and today (current_date, UTC). Month ends are fixed once past, so the same events always give the same rows for them; filter on as_of_date to read one."
+  description         = "Receivables aging: what payers still owe on invoices, per tenant, branch, currency and as-of date, in integer minor units (never summed across currencies). The balance of an invoice as of a date D (to the end of that day, on the branch's calendar): amount_minor - its credit notes credited on or before D - its payments paid on or before D + their refunds made on or before D (billed - credited - paid net of refunds). A refund with no credit note leaves the invoice owed again, and it ages from its due date like any balance; a credit note takes it off. An invoice counts as of D when it was issued on or before D and its balance is above zero. Payments taken against an appointment without an invoice are not receivables (see rpt_leakage for what was never billed). Age counts from due_on, not from the issue date: days_past_due = D - due_on. The payer's terms (self-pay on the day, an insurer's 30 or 60 days) are in due_on, so an invoice is only aged once it is overdue. Buckets: not_due (D before due_on), 0-30 (due on D, up to 30 days overdue), 31-60, 61-90 and over 90 days past due_on. As-of dates: the last day of every complete month from the month of the first invoice, and today (current_date, UTC). Month ends are fixed once past, so the same events always give the same rows for them; filter on as_of_date to read one."
   deletion_protection = false
   labels              = local.labels
 
@@ -464,6 +486,7 @@ resource "google_bigquery_table" "rpt_receivables_aging" {
   }
 
   depends_on = [
+    google_bigquery_table.int_credit_note,
     google_bigquery_table.int_invoice,
     google_bigquery_table.int_payment,
     google_bigquery_table.int_refund,
@@ -476,7 +499,7 @@ resource "google_bigquery_table" "rpt_receivables_movement" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "rpt_receivables_movement"
-  description         = "Every movement of an invoice's balance, dated on the branch's calendar: the invoice itself (+amount), its payments (-) and its refunds (+), with the invoice's branch, currency and due date. An invoice's balance as of a day D is the sum of its movements on or before D (as rpt_receivables_aging computes it for its as-of dates; the receivables alert for any D)."
+  description         = "Every movement of an invoice's balance, dated on the branch's calendar: the invoice itself (+amount), its credit notes (-), its payments (-) and their refunds (+), with the invoice's branch, currency and due date. An invoice's balance as of a day D is the sum of its movements on or before D (as rpt_receivables_aging computes it for its as-of dates; the receivables alert for any D)."
   deletion_protection = false
   labels              = local.labels
 
@@ -486,6 +509,7 @@ resource "google_bigquery_table" "rpt_receivables_movement" {
   }
 
   depends_on = [
+    google_bigquery_table.int_credit_note,
     google_bigquery_table.int_invoice,
     google_bigquery_table.int_payment,
     google_bigquery_table.int_refund,
@@ -522,7 +546,7 @@ resource "google_bigquery_table" "rpt_revenue_breakdown" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "rpt_revenue_breakdown"
-  description         = "Report 5: revenue breakdown per tenant, branch (location), month (first day of the month of start_date, the branch's own calendar), modality, clinician, payer type and currency. Money in integer minor units, as int_appointment_revenue defines it (never redefined here, never summed across currencies); revenue sits on the month of the service, so a refund or payment after month end restates that month. clinician_name     the clinician's current display name (dim_clinician); the clinician is the appointment's latest (after any reschedule) payer_type         the payer of the appointment's latest invoice; 'unbilled' when it has no invoice (whatever was paid on the appointment itself) appointments       completed appointments billed_minor       prepaid_minor + invoiced_minor invoiced_minor     what the invoices bill prepaid_minor      deposits and payments on the appointment, net of their refunds paid_minor         every payment net of every refund to date outstanding_minor  invoiced less what was paid against the invoices collection_rate    paid_minor / billed_minor, float64 rounded to 4 decimals; null when nothing was billed The appointments counted are the completed ones plus every other appointment that has money (billed or paid): a no-show's or late cancellation's kept deposit, a deposit on a booking still to come. Those add their money but not to appointments. A deposit refunded in full leaves nothing, and the appointment no row."
+  description         = "Report 5: revenue breakdown per tenant, branch (location), month (first day of the month of start_date, the branch's own calendar), modality, clinician, payer type and currency. Money in integer minor units, as int_appointment_revenue defines it (never redefined here, never summed across currencies); revenue sits on the month of the service, so a refund or payment after month end restates that month. clinician_name     the clinician's current display name (dim_clinician); the clinician is the appointment's latest (after any reschedule) payer_type         the payer of the appointment's latest invoice; 'unbilled' when it has no invoice (whatever was paid on the appointment itself) appointments       completed appointments billed_minor       prepaid_minor + invoiced_minor invoiced_minor     what the invoices bill credited_minor     the credit notes against the invoices (billed, no longer owed) prepaid_minor      deposits and payments on the appointment, net of their refunds paid_minor         every payment net of every refund to date outstanding_minor  invoiced - credited - paid against the invoices net of their refunds: a refund with no credit note is owed again collection_rate    paid_minor / (billed_minor - credited_minor), float64 rounded to 4 decimals; null when nothing is left billed The appointments counted are the completed ones plus every other appointment that has money (billed or paid): a no-show's or late cancellation's kept deposit, a deposit on a booking still to come. Those add their money but not to appointments. A deposit refunded in full leaves nothing, and the appointment no row."
   deletion_protection = false
   labels              = local.labels
 
@@ -544,7 +568,7 @@ resource "google_bigquery_table" "rpt_settlement" {
   #checkov:skip=CKV_GCP_121:a view holds no data and is re-created from its SQL (bigquery/), so it may be replaced freely
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "rpt_settlement"
-  description         = "Gateway settlements (Razorpay settlements, Stripe payouts), one row per settlement, under the tenant of the gateway account, in integer minor units of its currency: settled_date: the UTC date of settled_at (the gateway's arrival date, or else when it reported the settlement); status, bank_reference (the UTR at Razorpay) as reported. amount_minor: what reached the bank; fee_minor, tax_minor (included in the fee): what the gateway says it kept on the whole settlement, null when it did not say. payments, payment_gross_minor: the payments it pays out and their amounts, from its payment lines once itemized; before that, the payments it listed when recorded with the amounts of those captures the warehouse has; null when nothing is known. refunds / disputes / adjustments (adjustment and other lines) and their *_deducted_minor: how many lines of each and what they took off the settlement (minus their signed net: positive for a deduction, negative for a credit); null until itemized. items, items_net_minor: how many lines and the sum of their signed net; null until itemized. difference_minor = amount_minor - items_net_minor: what the lines do not explain (0 when they do); null until itemized."
+  description         = "Gateway settlements (Razorpay settlements, Stripe payouts) per tenant: one row per settlement the tenant has a part in, in integer minor units of its currency. A gateway account may serve several clinics: its settlements are split per tenant by the payments they pay out (fct_settlement_share), so each clinic sees its own part; the account's tenant (account_tenant_id) also sees the whole payout. settled_date: the UTC date of settled_at (the gateway's arrival date, or else when it reported the settlement); status, bank_reference (the UTR at Razorpay). payments, payment_gross_minor: this tenant's payments it pays out and their amounts, from its payment lines once itemized; before that, the payments it listed when recorded with the amounts of those captures the warehouse has; null when nothing is known. refunds / disputes / adjustments (adjustment and other lines) and their *_deducted_minor: this tenant's lines of each and what they took off (minus their signed net: positive for a deduction, negative for a credit); null until itemized. fee_minor, tax_minor (included in the fee): the gateway's fees on this tenant's lines; null until itemized. items, settled_minor: this tenant's lines and the sum of their signed net: its part of what was paid out; null until itemized. unmatched_items, unmatched_net_minor: on the account's row, the lines no tenant's payment explains (a payment nobody linked, an adjustment) and their net; they move to their tenant when the payment's capture comes. 0 on other rows. account_tenant_id: the tenant of the gateway account; amount_minor: what reached the bank for the whole payout, and difference_minor = amount_minor - the net of all its lines (whatever tenant they are split to; null until itemized): what the lines do not explain. Both on the account's row only, null on other tenants'."
   deletion_protection = false
   labels              = local.labels
 
@@ -558,6 +582,7 @@ resource "google_bigquery_table" "rpt_settlement" {
     google_bigquery_table.fct_settlement,
     google_bigquery_table.fct_settlement_item,
     google_bigquery_table.fct_settlement_payment,
+    google_bigquery_table.fct_settlement_share,
   ]
 }
 

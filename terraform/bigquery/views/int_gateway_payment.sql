@@ -2,36 +2,45 @@
 --   captured_date, as the projection stored it: the calendar date of captured_at in
 --     the branch's time zone (UTC for 'unassigned' or a branch the warehouse does not
 --     know; the UTC date for a row written without it);
---   settlement_ref, settled_at: the settlement that pays the capture out, from its
---     payment lines (fct_settlement_item, kind 'payment') or the payments it listed when
---     recorded (fct_settlement_payment); the earliest if several do; null until one does.
--- A settlement is kept under the gateway account's tenant and a capture under the
--- clinic's, so they are matched by provider and payment ref (unique at the gateway).
+--   settlement_ref, settled_at: the settlement that pays the capture out, from the
+--     tenant's payment lines (fct_settlement_item, kind 'payment') or the payments it
+--     listed when recorded (fct_settlement_payment); the earliest if several do; null
+--     until one does.
+-- A settlement is split per tenant by the payments it pays out, so a capture and its
+-- settlement line are in the same tenant, matched by provider and payment ref.
 with settled as (
     select
+        tenant_id,
         provider,
         payment_ref,
         settlement_ref,
         settled_at
     from `${project}.${dataset}.fct_settlement_item`
-    where kind = 'payment' and payment_ref is not null
+    where
+        kind = 'payment'
+        and payment_ref is not null
+        and not coalesce(withdrawn, false)
+        and not coalesce(unmatched, false)
     union all
     select
+        tenant_id,
         provider,
         payment_ref,
         settlement_ref,
         settled_at
     from `${project}.${dataset}.fct_settlement_payment`
+    where not coalesce(withdrawn, false) and not coalesce(unmatched, false)
 ),
 
 first_settled as (
     select
+        tenant_id,
         provider,
         payment_ref,
         settlement_ref,
         settled_at,
         row_number() over (
-            partition by provider, payment_ref order by settled_at, settlement_ref
+            partition by tenant_id, provider, payment_ref order by settled_at, settlement_ref
         ) as settlement_rank
     from settled
 ),
@@ -46,7 +55,8 @@ final as (
     from `${project}.${dataset}.fct_gateway_payment` as captures
     left join first_settled
         on
-            captures.provider = first_settled.provider
+            captures.tenant_id = first_settled.tenant_id
+            and captures.provider = first_settled.provider
             and captures.payment_ref = first_settled.payment_ref
             and first_settled.settlement_rank = 1
 )

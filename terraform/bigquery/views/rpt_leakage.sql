@@ -6,10 +6,14 @@
 --     received: how many, and their price_minor.
 --   underpaid: completed appointments with no invoice and something, but less than
 --     the price, received: how many, and price_minor - received.
---   unpaid invoices: invoices (month of issue) with a balance today (amount_minor -
---     every payment + every refund above zero): how many, and the balance. Their age
---     is rpt_receivables_aging's.
+--   unpaid invoices: invoices (month of issue) with a balance today above zero:
+--     amount_minor - its credit notes - its payments + their refunds (billed -
+--     credited - paid net of refunds, as int_appointment_revenue's outstanding): how
+--     many, and the balance. A refund with no credit note leaves the invoice owed
+--     again, and it is counted here; with a credit note it is not. Their age is
+--     rpt_receivables_aging's.
 --   refunds: every refund of an appointment or invoice payment (month refunded).
+--   credit notes: what credit notes took off invoices (month credited).
 --   forfeitures: deposits kept under the cancellation policy (month forfeited).
 -- Cancelled and no-show appointments are never unbilled: their money is the deposits,
 -- refunded (refunds) or kept (forfeitures). Booked appointments not yet completed are
@@ -67,6 +71,12 @@ balances as (
             amount_minor
         from `${project}.${dataset}.fct_refund`
         where source = 'invoice'
+        union all
+        select
+            tenant_id,
+            invoice_id,
+            -amount_minor as amount_minor
+        from `${project}.${dataset}.fct_credit_note`
     ) as movements
     group by tenant_id, invoice_id
 ),
@@ -119,6 +129,15 @@ measures as (
         tenant_id,
         branch_id,
         currency,
+        cast(date_trunc(credited_date, month) as date) as month,
+        'credit_note' as measure,
+        amount_minor
+    from `${project}.${dataset}.int_credit_note`
+    union all
+    select
+        tenant_id,
+        branch_id,
+        currency,
         cast(date_trunc(forfeited_date, month) as date) as month,
         'forfeiture' as measure,
         amount_minor
@@ -139,6 +158,8 @@ final as (
         sum(if(measure = 'unpaid_invoice', amount_minor, 0)) as unpaid_invoice_minor,
         countif(measure = 'refund') as refunds,
         sum(if(measure = 'refund', amount_minor, 0)) as refund_minor,
+        countif(measure = 'credit_note') as credit_notes,
+        sum(if(measure = 'credit_note', amount_minor, 0)) as credit_note_minor,
         countif(measure = 'forfeiture') as forfeitures,
         sum(if(measure = 'forfeiture', amount_minor, 0)) as forfeiture_minor
     from measures

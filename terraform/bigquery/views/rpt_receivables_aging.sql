@@ -2,10 +2,13 @@
 -- and as-of date, in integer minor units (never summed across currencies).
 --
 -- The balance of an invoice as of a date D (to the end of that day, on the branch's
--- calendar): amount_minor - its payments paid on or before D + its refunds made on or
--- before D. An invoice counts as of D when it was issued on or before D and its
--- balance is above zero. Payments taken against an appointment without an invoice are
--- not receivables (see rpt_leakage for what was never billed).
+-- calendar): amount_minor - its credit notes credited on or before D - its payments
+-- paid on or before D + their refunds made on or before D (billed - credited - paid
+-- net of refunds). A refund with no credit note leaves the invoice owed again, and it
+-- ages from its due date like any balance; a credit note takes it off. An invoice
+-- counts as of D when it was issued on or before D and its balance is above zero.
+-- Payments taken against an appointment without an invoice are not receivables (see
+-- rpt_leakage for what was never billed).
 --
 -- Age counts from due_on, not from the issue date: days_past_due = D - due_on. The
 -- payer's terms (self-pay on the day, an insurer's 30 or 60 days) are in due_on, so an
@@ -15,8 +18,8 @@
 -- As-of dates: the last day of every complete month from the month of the first
 -- invoice, and today (current_date, UTC). Month ends are fixed once past, so the same
 -- events always give the same rows for them; filter on as_of_date to read one.
--- Each invoice's balance is a running sum over its own movements (issue, payments,
--- refunds), constant between two movement dates: an interval [valid_from, valid_to).
+-- Each invoice's balance is a running sum over its own movements (issue, credit notes,
+-- payments, refunds), constant between two movement dates: an interval [valid_from, valid_to).
 -- Each as-of date is joined only to the intervals with a balance above zero that hold
 -- it (the month ends are generated from each interval's own bounds), so the work is
 -- proportional to open balances, not to the history. Same as-of dates as above: a month
@@ -56,6 +59,17 @@ with movements as (
         cast(null as date) as issued_date
     from `${project}.${dataset}.int_refund`
     where source = 'invoice'
+    union all
+    select
+        tenant_id,
+        invoice_id,
+        credited_date as on_date,
+        -amount_minor as amount_minor,
+        cast(null as string) as branch_id,
+        cast(null as string) as currency,
+        cast(null as date) as due_on,
+        cast(null as date) as issued_date
+    from `${project}.${dataset}.int_credit_note`
 ),
 
 -- The balance after each movement day: a running sum over the invoice's movements up

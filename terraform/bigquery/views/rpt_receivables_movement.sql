@@ -1,8 +1,8 @@
 -- Every movement of an invoice's balance, dated on the branch's calendar: the invoice
--- itself (+amount), its payments (-) and its refunds (+), with the invoice's branch,
--- currency and due date. An invoice's balance as of a day D is the sum of its
--- movements on or before D (as rpt_receivables_aging computes it for its as-of dates;
--- the receivables alert for any D).
+-- itself (+amount), its credit notes (-), its payments (-) and their refunds (+), with
+-- the invoice's branch, currency and due date. An invoice's balance as of a day D is
+-- the sum of its movements on or before D (as rpt_receivables_aging computes it for
+-- its as-of dates; the receivables alert for any D).
 with movements as (
     select
         tenant_id,
@@ -26,6 +26,13 @@ with movements as (
         amount_minor
     from `${project}.${dataset}.int_refund`
     where source = 'invoice'
+    union all
+    select
+        tenant_id,
+        invoice_id,
+        credited_date as on_date,
+        -amount_minor as amount_minor
+    from `${project}.${dataset}.int_credit_note`
 ),
 
 final as (

@@ -10,11 +10,13 @@
 --   appointments       completed appointments
 --   billed_minor       prepaid_minor + invoiced_minor
 --   invoiced_minor     what the invoices bill
+--   credited_minor     the credit notes against the invoices (billed, no longer owed)
 --   prepaid_minor      deposits and payments on the appointment, net of their refunds
 --   paid_minor         every payment net of every refund to date
---   outstanding_minor  invoiced less what was paid against the invoices
---   collection_rate    paid_minor / billed_minor, float64 rounded to 4 decimals; null
---                      when nothing was billed
+--   outstanding_minor  invoiced - credited - paid against the invoices net of their
+--                      refunds: a refund with no credit note is owed again
+--   collection_rate    paid_minor / (billed_minor - credited_minor), float64 rounded to
+--                      4 decimals; null when nothing is left billed
 -- The appointments counted are the completed ones plus every other appointment that
 -- has money (billed or paid): a no-show's or late cancellation's kept deposit, a deposit
 -- on a booking still to come. Those add their money but not to appointments. A deposit
@@ -47,6 +49,7 @@ lines as (
         coalesce(revenue.currency, appointments.currency) as currency,
         coalesce(revenue.billed_minor, 0) as billed_minor,
         coalesce(revenue.invoiced_minor, 0) as invoiced_minor,
+        coalesce(revenue.credited_minor, 0) as credited_minor,
         coalesce(revenue.prepaid_minor, 0) as prepaid_minor,
         coalesce(revenue.paid_minor, 0) as paid_minor,
         coalesce(revenue.outstanding_minor, 0) as outstanding_minor
@@ -73,6 +76,7 @@ summed as (
         count(distinct if(status = 'completed', appointment_id, null)) as appointments,
         cast(sum(billed_minor) as int64) as billed_minor,
         cast(sum(invoiced_minor) as int64) as invoiced_minor,
+        cast(sum(credited_minor) as int64) as credited_minor,
         cast(sum(prepaid_minor) as int64) as prepaid_minor,
         cast(sum(paid_minor) as int64) as paid_minor,
         cast(sum(outstanding_minor) as int64) as outstanding_minor
@@ -93,10 +97,13 @@ final as (
         summed.appointments,
         summed.billed_minor,
         summed.invoiced_minor,
+        summed.credited_minor,
         summed.prepaid_minor,
         summed.paid_minor,
         summed.outstanding_minor,
-        round(safe_divide(summed.paid_minor, summed.billed_minor), 4) as collection_rate
+        round(
+            safe_divide(summed.paid_minor, summed.billed_minor - summed.credited_minor), 4
+        ) as collection_rate
     from summed
     left join `${project}.${dataset}.dim_clinician` as clinicians
         on

@@ -7,7 +7,9 @@ money in another). Per invoice:
   those, ``net_paid_minor`` = paid - refunded;
 - ``credited_minor`` its credit notes: billed, no longer owed;
 - ``owed_minor`` = amount - credited - net paid (never below 0): a refund without a
-  credit note is owed again, as the warehouse's receivables define it;
+  credit note is owed again, as the warehouse's receivables define it; below 0 (a
+  credit note after the invoice was paid) the clinic owes the payer: ``balance_minor``
+  keeps the sign;
 - ``status``: ``paid`` (nothing owed), ``part_paid`` or ``unpaid``.
 
 The document is written only from its own stream's events (the invoice's), so the order
@@ -110,6 +112,7 @@ def _with_totals(doc: Document) -> Document:
         refunded_minor=refunded,
         net_paid_minor=paid - refunded,
         credited_minor=credited,
+        balance_minor=doc["amount_minor"] - credited - (paid - refunded),
         owed_minor=owed,
         status=status,
     )
@@ -117,7 +120,9 @@ def _with_totals(doc: Document) -> Document:
 
 
 def invoice_totals(invoices: Iterable[Document]) -> dict[tuple[str, str], dict[str, Any]]:
-    """Per appointment and currency: its invoices' ids and sums (``INVOICE_SUMS``)."""
+    """Per appointment and currency: its invoices' ids and sums (``INVOICE_SUMS``). What
+    the visit still owes is its invoices' balances netted (never below 0), as the
+    warehouse's revenue has it: one invoice's credit balance offsets another's."""
     totals: defaultdict[tuple[str, str], dict[str, Any]] = defaultdict(
         lambda: {"invoices": [], **dict.fromkeys(INVOICE_SUMS, 0)}
     )
@@ -127,5 +132,8 @@ def invoice_totals(invoices: Iterable[Document]) -> dict[tuple[str, str], dict[s
         sums["invoiced_minor"] += invoice["amount_minor"]
         sums["credited_minor"] += invoice["credited_minor"]
         sums["invoice_paid_minor"] += invoice["net_paid_minor"]
-        sums["invoice_owed_minor"] += invoice["owed_minor"]
+        sums["invoice_owed_minor"] += invoice["amount_minor"] - invoice["credited_minor"]
+        sums["invoice_owed_minor"] -= invoice["net_paid_minor"]
+    for sums in totals.values():
+        sums["invoice_owed_minor"] = max(sums["invoice_owed_minor"], 0)
     return dict(totals)

@@ -266,6 +266,13 @@ class _FactPlan:
                 (f"neither {_key('appointment')} nor {_key('invoice')} in the metadata", None)
             )
             return
+        # A refund goes where its payment went, whatever was billed since (a bill
+        # assigned to the visit after a payment on the visit itself).
+        paid_into = _paid_into(history) if reversal else None
+        if paid_into is not None:
+            category, _, entity = paid_into.partition(":")
+            self._decide(category, entity, link, reversal, category)
+            return
         # One rule, whatever the metadata names: a payment (and its refund) is applied
         # once, to the invoice when it names one (the invoice knows its appointment),
         # else to the appointment, or to the visit's bill when an integration billed it.
@@ -491,6 +498,16 @@ def _recorded_link(history: list[EventEnvelope]) -> PaymentLink:
                 else PaymentKind.PAYMENT,
             )
     return PaymentLink()
+
+
+def _paid_into(history: list[EventEnvelope]) -> str | None:
+    """The stream (``appointment:{id}`` or ``invoice:{id}``) the payment's capture was
+    applied to, if an earlier fact of it was."""
+    for envelope in history:
+        data = envelope.data()
+        if isinstance(data, e.GatewayPaymentCaptured) and data.applied_to:
+            return data.applied_to[0]
+    return None
 
 
 def _applied(history: list[EventEnvelope], ref: str | None) -> bool:
