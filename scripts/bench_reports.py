@@ -316,8 +316,22 @@ GENERATOR: tuple[str, ...] = (
     where deposit_minor is not null
         and (status = 'no_show' or (status = 'cancelled' and r_refund >= 0.80))
     order by i""",
+    # Credit notes: 2% of invoices credited a tenth, a week after issue.
+    """insert into fct_credit_note (
+        tenant_id, branch_id, source, source_id, invoice_id, credit_note_id, appointment_id,
+        patient_id, origin, refund_id, amount_minor, currency, credited_at, credited_date,
+        recorded_at, updated_at, last_event_id
+    )
+    select
+        '{tenant}', branch_id, 'invoice', invoice_id, invoice_id, 'cn-' || i, appointment_id,
+        patient_id, 'console', null, invoice_minor // 10, currency,
+        issued_at + to_days(7), cast(timezone(tz, issued_at + to_days(7)) as date),
+        issued_at + to_days(7), issued_at + to_days(7), 'ev-cn-' || i
+    from bench_invoice
+    where u(i, 33) < 0.02 and invoice_minor >= 10
+    order by i""",
     # Each appointment's revenue per currency, as the projection sums it event by event
-    # (updated_at, last_event_id: its latest payment, refund or invoice).
+    # (updated_at, last_event_id: its latest payment, refund, credit note or invoice).
     """insert into fct_appointment_revenue
     with money as (
         select
@@ -335,6 +349,12 @@ GENERATOR: tuple[str, ...] = (
             appointment_id, currency, null, 0, amount_minor, payer_type, issued_at,
             issued_at, last_event_id
         from fct_invoice
+    ),
+
+    credited as (
+        select appointment_id, currency, sum(amount_minor) as credited_minor
+        from fct_credit_note
+        group by appointment_id, currency
     )
     select
         '{tenant}', appointment_id, currency,
@@ -344,8 +364,10 @@ GENERATOR: tuple[str, ...] = (
         cast(sum(invoiced) as bigint),
         cast(sum(paid) as bigint),
         cast(sum(if(source = 'invoice', paid, 0)) as bigint),
+        cast(any_value(credited.credited_minor) as bigint),
         max(event_at), arg_max(last_event_id, event_at)
     from money
+    left join credited using (appointment_id, currency)
     group by appointment_id, currency
     order by appointment_id""",
     # Gateway captures of 99% of the card and UPI payments (0.5% named no branch); fee
@@ -390,17 +412,29 @@ GENERATOR: tuple[str, ...] = (
         amount_minor, fee_minor, tax_minor, amount_minor - fee_minor, currency, settled_at,
         case provider when 'razorpay' then 'razorpay_settlement_recon'
             else 'stripe_balance_transactions' end,
-        settled_at + to_hours(1), settled_at + to_hours(1), 'ev-si-' || payment_ref
+        settled_at + to_hours(1), settled_at + to_hours(1), 'ev-si-' || payment_ref,
+        false, false
     from bench_settled
     where itemized
     order by settled_at""",
     """insert into fct_settlement_payment
     select
         '{tenant}', provider, settlement_ref, payment_ref, settled_at,
-        settled_at + to_minutes(5), settled_at + to_minutes(5), 'ev-sp-' || payment_ref
+        settled_at + to_minutes(5), settled_at + to_minutes(5), 'ev-sp-' || payment_ref,
+        false, false
     from bench_settled
     where not itemized
     order by settled_at""",
+    # The account is the tenant's own: its part of each settlement is the whole.
+    """insert into fct_settlement_share
+    select
+        '{tenant}', provider, settlement_ref, '{tenant}', 'processed', currency,
+        'UTR' || lpad(cast(hash(settlement_ref) % 1000000000 as varchar), 9, '0'),
+        any_value(settled_at), any_value(settled_at) + to_minutes(5),
+        any_value(settled_at) + to_hours(1), 'ev-sh-' || settlement_ref
+    from bench_settled
+    group by provider, currency, settlement_ref
+    order by any_value(settled_at)""",
     """insert into fct_settlement
     select
         '{tenant}', provider, settlement_ref, 'processed',
@@ -764,6 +798,7 @@ READS: dict[str, tuple[Read, ...]] = {
         Read("fct_invoice", "upto", why="movements up to the as-of date (issued_date)"),
         Read("fct_payment", "upto", 0, TZ, "movements up to the as-of date"),
         Read("fct_refund", "upto", why="movements up to the as-of date (refunded_date)"),
+        Read("fct_credit_note", "upto", why="movements up to the as-of date (credited_date)"),
         Read("fct_invoice", "upto", why="aged: the invoices' due dates"),
     ),
     # each measure dated by its own fact: unbilled/underpaid by start_date with the
@@ -776,18 +811,22 @@ READS: dict[str, tuple[Read, ...]] = {
         Read("fct_invoice", "all", why="balances: every invoice"),
         Read("fct_payment", "all", why="balances: every invoice payment to date"),
         Read("fct_refund", "all", why="balances: every invoice refund to date"),
+        Read("fct_credit_note", "all", why="balances: every credit note to date"),
         Read("fct_invoice", "range", why="unpaid invoices: month of issued_date"),
         Read("fct_refund", "range", why="refunds: month of refunded_date"),
+        Read("fct_credit_note", "range", why="credit notes: month of credited_date"),
         Read("fct_forfeiture", "range", why="forfeitures: month of forfeited_date"),
     ),
     # settled_date is the UTC date of settled_at (the partition column); the lines and
     # listed payments are grouped per settlement before the join, so unpruned, and the
     # listed payments' captures may be of any date.
     "settlement": (
-        Read("fct_settlement", "range", why="settled_date = date(settled_at)"),
+        Read("fct_settlement_share", "all", why="the tenant's parts, ranked before the filter"),
+        Read("fct_settlement", "all", why="the account's payouts, ranked before the filter"),
         Read("fct_settlement_item", "all", why="lines grouped before the join"),
         Read("fct_settlement_payment", "all", why="listed grouped before the join"),
         Read("fct_gateway_payment", "all", why="captures of the listed payments"),
+        Read("fct_settlement", "all", why="the payout's amount and lines net"),
     ),
     # local_date of payments and captures; a capture's first settlement comes after it
     # (the window ranks all settlements of the ref: from the range start).
