@@ -5,19 +5,17 @@ out by hand. Stripe webhooks signed as Stripe signs them; one branch in Pune (IN
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from typing import Any
 
-import orjson
 import pytest
-import stripe
 from flask.testing import FlaskClient
 from pydantic import SecretStr
 
 from mymedic.bootstrap import Platform
 from mymedic.server import create_server
 from tests.conftest import BRANCH, TENANT, bearer, booking
+from tests.webhooks import send_stripe, stripe_body
 
 SECRET = "whsec_test_only_credit_notes_0123456789"  # noqa: S105 - synthetic
 MARCH = date(2026, 3, 1)
@@ -30,23 +28,7 @@ def _command(client: FlaskClient, name: str, body: dict[str, Any]) -> None:
 
 
 def _stripe(client: FlaskClient, event_id: str, kind: str, obj: dict[str, Any], at: int) -> None:
-    body = orjson.dumps(
-        {
-            "id": event_id,
-            "object": "event",
-            "api_version": "2024-06-20",
-            "created": at,
-            "data": {"object": obj},
-            "livemode": False,
-            "type": kind,
-        }
-    )
-    header = stripe.WebhookSignature.generate_signature_header(
-        body.decode(), SECRET, int(time.time())
-    )
-    headers = {"Stripe-Signature": header, "Content-Type": "application/json"}
-    response = client.post("/webhooks/stripe", data=body, headers=headers)
-    assert response.status_code == 200, response.get_json()
+    send_stripe(client, SECRET, stripe_body(event_id, kind, obj, at))
 
 
 def _paid_and_refunded(client: FlaskClient, n: int, refund: int | None) -> None:

@@ -18,10 +18,7 @@ key). Deterministic (``derandomize``), so CI never flakes. All data synthetic.""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
-import time
 import tomllib
 from collections import defaultdict
 from collections.abc import Iterator
@@ -31,9 +28,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
 import pytest
-import stripe
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -52,6 +47,7 @@ from mymedic.integrations.zoho_books.source import CREDIT_NOTES, INVOICES, PAYME
 from mymedic.integrations.zoho_books.sync import ZohoBooksSync
 from mymedic.server import create_server
 from tests.conftest import bearer, directory_commands
+from tests.webhooks import razorpay_body, send_razorpay, send_stripe, stripe_body
 
 STRIPE_SECRET = "whsec_test_only_properties_0123456789"  # noqa: S105 - synthetic
 RAZORPAY_SECRET = "test-only-razorpay-properties-secret"  # noqa: S105 - synthetic
@@ -188,58 +184,22 @@ class World:
         assert response.status_code == 201, (name, response.get_json())
 
     def stripe(self, kind: str, obj: dict[str, Any], at: datetime) -> None:
-        event_id = self.new_id("evt_")
-        body = orjson.dumps(
-            {
-                "id": event_id,
-                "object": "event",
-                "api_version": "2024-06-20",
-                "created": int(at.timestamp()),
-                "data": {"object": obj},
-                "livemode": False,
-                "type": kind,
-            }
-        )
+        body = stripe_body(self.new_id("evt_"), kind, obj, int(at.timestamp()))
         self.ledger.sent.append(("stripe", body, None))
-        self._post_stripe(body)
-
-    def _post_stripe(self, body: bytes) -> None:
-        header = stripe.WebhookSignature.generate_signature_header(
-            body.decode(), STRIPE_SECRET, int(time.time())
-        )
-        headers = {"Stripe-Signature": header, "Content-Type": "application/json"}
-        response = self.client.post("/webhooks/stripe", data=body, headers=headers)
-        assert response.status_code == 200, response.get_json()
+        send_stripe(self.client, STRIPE_SECRET, body)
 
     def razorpay(self, kind: str, payload: dict[str, Any], at: datetime) -> None:
-        body = orjson.dumps(
-            {
-                "entity": "event",
-                "account_id": "acc_Properties01",
-                "event": kind,
-                "contains": list(payload),
-                "payload": payload,
-                "created_at": int(at.timestamp()),
-            }
-        )
+        body = razorpay_body(kind, payload, int(at.timestamp()))
         event_id = self.new_id("rzpe")
         self.ledger.sent.append(("razorpay", body, event_id))
-        self._post_razorpay(body, event_id)
-
-    def _post_razorpay(self, body: bytes, event_id: str | None) -> None:
-        signature = hmac.new(RAZORPAY_SECRET.encode(), body, hashlib.sha256).hexdigest()
-        headers = {"X-Razorpay-Signature": signature, "Content-Type": "application/json"}
-        if event_id is not None:
-            headers["X-Razorpay-Event-Id"] = event_id
-        response = self.client.post("/webhooks/razorpay", data=body, headers=headers)
-        assert response.status_code == 200, response.get_json()
+        send_razorpay(self.client, RAZORPAY_SECRET, body, event_id)
 
     def redeliver(self, index: int) -> None:
         provider, body, event_id = self.ledger.sent[index]
         if provider == "stripe":
-            self._post_stripe(body)
+            send_stripe(self.client, STRIPE_SECRET, body)
         else:
-            self._post_razorpay(body, event_id)
+            send_razorpay(self.client, RAZORPAY_SECRET, body, event_id)
 
     def books_sync(self, tenant: str, record: ZohoRecord) -> None:
         source = self.books[tenant]
@@ -762,7 +722,6 @@ def test_every_path_gives_one_ledger(shared_platform: Platform, data: st.DataObj
         OPERATIONS[name](world, data)
     shared_platform.catch_up()
     _check(shared_platform, ledger)
-
 
 
 # --- the checks ------------------------------------------------------------------------------

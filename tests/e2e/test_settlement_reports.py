@@ -7,15 +7,10 @@ included)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import time
 from datetime import date, datetime
 from typing import Any
 
-import orjson
 import pytest
-import stripe
 from flask.testing import FlaskClient
 from pydantic import SecretStr
 
@@ -25,6 +20,7 @@ from mymedic.domain.envelope import Metadata, build_envelope
 from mymedic.integrations.payments.settlement_split import split_settlement
 from mymedic.server import create_server
 from tests.conftest import BRANCH, TENANT, bearer, booking
+from tests.webhooks import razorpay_body, send_razorpay, send_stripe, stripe_body
 
 STRIPE_SECRET = "whsec_test_only_settlement_0123456789"  # noqa: S105 - synthetic
 RAZORPAY_SECRET = "test-only-razorpay-settlement-secret"  # noqa: S105 - synthetic
@@ -52,21 +48,9 @@ class Gateways:
         self.platform = platform
 
     def razorpay(self, event_id: str, kind: str, payload: dict[str, Any], at: str) -> None:
-        body = orjson.dumps(
-            {
-                "entity": "event",
-                "account_id": "acc_Synthetic0001",
-                "event": kind,
-                "contains": list(payload),
-                "payload": payload,
-                "created_at": _epoch(at),
-            }
-        )
-        signature = hmac.new(RAZORPAY_SECRET.encode(), body, hashlib.sha256).hexdigest()
-        headers = {"X-Razorpay-Signature": signature, "X-Razorpay-Event-Id": event_id}
-        response = self.client.post("/webhooks/razorpay", data=body, headers=headers)
-        assert response.status_code == 200, response.get_json()
-        assert response.get_json()["outcome"] == "recorded"
+        body = razorpay_body(kind, payload, _epoch(at))
+        answer = send_razorpay(self.client, RAZORPAY_SECRET, body, event_id)
+        assert answer["outcome"] == "recorded"
 
     def razorpay_capture(
         self, ref: str, amount: int, fee: int, tax: int, at: str, **link: str
@@ -86,24 +70,8 @@ class Gateways:
         self.razorpay(f"e-{ref}", "payment.captured", {"payment": {"entity": payment}}, at)
 
     def stripe(self, event_id: str, kind: str, obj: dict[str, Any], at: str) -> None:
-        body = orjson.dumps(
-            {
-                "id": event_id,
-                "object": "event",
-                "api_version": "2024-06-20",
-                "created": _epoch(at),
-                "data": {"object": obj},
-                "livemode": False,
-                "type": kind,
-            }
-        )
-        header = stripe.WebhookSignature.generate_signature_header(
-            body.decode(), STRIPE_SECRET, int(time.time())
-        )
-        headers = {"Stripe-Signature": header, "Content-Type": "application/json"}
-        response = self.client.post("/webhooks/stripe", data=body, headers=headers)
-        assert response.status_code == 200, response.get_json()
-        assert response.get_json()["outcome"] == "recorded"
+        body = stripe_body(event_id, kind, obj, _epoch(at))
+        assert send_stripe(self.client, STRIPE_SECRET, body)["outcome"] == "recorded"
 
     def stripe_capture(self, ref: str, amount: int, at: str, metadata: dict[str, str]) -> None:
         intent = {

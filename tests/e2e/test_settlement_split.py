@@ -6,13 +6,10 @@ settlement-detail job appends them. All synthetic (secrets included)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-import orjson
 import pytest
 from flask.testing import FlaskClient
 from pydantic import SecretStr
@@ -25,6 +22,7 @@ from mymedic.integrations.payments.settlement_detail import split_pending
 from mymedic.ports import EventStore, StreamAppend
 from mymedic.server import create_server
 from tests.conftest import BRANCH, TENANT, bearer, booking, seed_directory
+from tests.webhooks import razorpay_body, send_razorpay
 
 SECRET = "test-only-razorpay-split-secret"  # noqa: S105 - synthetic
 CLINIC_B = "tenant-b"
@@ -41,20 +39,7 @@ class Razorpay:
         self.client = client
 
     def send(self, event_id: str, kind: str, payload: dict[str, Any], at: str) -> None:
-        body = orjson.dumps(
-            {
-                "entity": "event",
-                "account_id": "acc_Synthetic0002",
-                "event": kind,
-                "contains": list(payload),
-                "payload": payload,
-                "created_at": _epoch(at),
-            }
-        )
-        signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        headers = {"X-Razorpay-Signature": signature, "X-Razorpay-Event-Id": event_id}
-        response = self.client.post("/webhooks/razorpay", data=body, headers=headers)
-        assert response.status_code == 200, response.get_json()
+        send_razorpay(self.client, SECRET, razorpay_body(kind, payload, _epoch(at)), event_id)
 
     def capture(self, ref: str, tenant: str, appointment: str, amount: int, fee: int) -> None:
         tax = fee * 18 // 118

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mymedic.app.read_models.names import INVOICES
+from mymedic.app.read_models.scope import upsert_entry
 from mymedic.domain import events as e
 from mymedic.domain.envelope import EventEnvelope
 from mymedic.ports import Document, DocumentUnitOfWork
@@ -96,8 +97,7 @@ def _record(
     if doc is None:
         raise LookupError(f"invoice {invoice_id} has no document")
     doc = dict(doc)
-    # In place of any entry of the same id: a replay adds nothing.
-    doc[entries] = [*(other for other in doc[entries] if other[key] != entry[key]), entry]
+    doc[entries] = upsert_entry(doc[entries], key, entry)
     uow.put(INVOICES, tenant, invoice_id, _with_totals(doc))
 
 

@@ -39,7 +39,7 @@ from typing import Any
 from mymedic.app.read_models.invoices import INVOICE_SUMS, invoice_totals
 from mymedic.app.read_models.names import INVOICES, PAYMENTS
 from mymedic.app.read_models.schedule import instant
-from mymedic.app.read_models.scope import branches_in_scope, scoped_query
+from mymedic.app.read_models.scope import branches_in_scope, scoped_query, upsert_entry
 from mymedic.domain import events as e
 from mymedic.domain.envelope import EventEnvelope
 from mymedic.ports import Document, DocumentStore, DocumentUnitOfWork
@@ -150,7 +150,7 @@ def _record(
 ) -> None:
     """Add a money movement to the appointment's document and recompute its totals."""
     doc = _existing(uow, tenant, appointment_id)
-    doc[entries] = _upsert(doc[entries], key, entry)
+    doc[entries] = upsert_entry(doc[entries], key, entry)
     uow.put(PAYMENTS, tenant, appointment_id, _with_totals(doc))
 
 
@@ -159,11 +159,6 @@ def _existing(uow: DocumentUnitOfWork, tenant: str, appointment_id: str) -> Docu
     if doc is None:
         raise LookupError(f"appointment {appointment_id} has no payments document")
     return dict(doc)
-
-
-def _upsert(items: list[dict[str, Any]], key: str, item: dict[str, Any]) -> list[dict[str, Any]]:
-    """The list with ``item`` in place of any with its key (a replay adds nothing)."""
-    return [*(other for other in items if other[key] != item[key]), item]
 
 
 def _with_totals(doc: Document) -> Document:

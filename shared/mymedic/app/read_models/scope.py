@@ -1,4 +1,5 @@
-"""What the queries share: the not-found error, and filtering by branch or city.
+"""What the queries share: the not-found error, filtering by branch or city, and the
+upsert of a document's list entry.
 
 A city is resolved to the ids of its branches at read time, through the ``branches``
 collection (case-insensitively), so documents never need to repeat the city and a
@@ -58,3 +59,11 @@ def scoped_query(
     for branch in branches:
         found += documents.query(collection, tenant_id, {**filters, "branch_id": branch})
     return found
+
+
+def upsert_entry(
+    items: list[dict[str, Any]], key: str, item: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """A document's list with ``item`` in place of any with its key (a replay adds
+    nothing)."""
+    return [*(other for other in items if other[key] != item[key]), item]

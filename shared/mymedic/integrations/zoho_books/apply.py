@@ -252,12 +252,8 @@ def plan_payment(item: ItemPlan) -> None:
                     part=target,
                 )
             continue
-        if not history:
-            item.review(f"invoice {target} was not issued here", "invoice_id", part=target)
-            continue
-        branch = history[0].branch_id
-        if branch is None or branch == "*":
-            item.review(f"invoice {target} has no branch", part=target)
+        branch = _invoice_branch(item, history, target, target)
+        if branch is None:
             continue
         try:
             command = capture_payment(payment, application, tenant_id=item.tenant, branch_id=branch)
@@ -300,12 +296,8 @@ def plan_credit_note(item: ItemPlan) -> None:
             continue
         if note.void:
             continue
-        if not history:
-            item.review(f"invoice {target} was not issued here", "invoice_id", part=part)
-            continue
-        branch = history[0].branch_id
-        if branch is None or branch == "*":
-            item.review(f"invoice {target} has no branch", part=part)
+        branch = _invoice_branch(item, history, target, part)
+        if branch is None:
             continue
         try:
             command = issue_credit_note(note, credit, tenant_id=item.tenant, branch_id=branch)
@@ -314,6 +306,20 @@ def plan_credit_note(item: ItemPlan) -> None:
             item.review(f"issue_credit_note: {reason}", where, part=part)
             continue
         item.apply(command, history, credited, branch, part)
+
+
+def _invoice_branch(
+    item: ItemPlan, history: list[EventEnvelope], invoice_id: str, part: str
+) -> str | None:
+    """The branch of an invoice issued here; None (and a review) when there is none."""
+    if not history:
+        item.review(f"invoice {invoice_id} was not issued here", "invoice_id", part=part)
+        return None
+    branch = history[0].branch_id
+    if branch is None or branch == "*":
+        item.review(f"invoice {invoice_id} has no branch", part=part)
+        return None
+    return branch
 
 
 def _held_already(history: list[EventEnvelope], command: c.CapturePayment) -> bool:
